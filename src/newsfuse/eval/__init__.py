@@ -1,0 +1,1 @@
+"""Evaluation commands: one module per task, each exposing a typer ``command``."""

@@ -1,0 +1,143 @@
+"""Plain-text articles: headline detection, derived titles, paragraph layout.
+
+A plain-text news file may or may not start with its headline. The first non-empty line is taken as the
+headline when it is short (at most ``MAX_HEADLINE_CHARS``), has at least two words, does not end the way
+a sentence or a list lead-in does (``.``, ``,``, ``;``, ``:``), is not a bullet, and more text follows.
+Otherwise the text is titleless and a title is derived from its first sentence, cut at a word boundary
+to about ``DERIVED_TITLE_CHARS`` characters.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "split_headline",
+    "derive_title",
+    "first_sentence",
+    "paragraphs",
+    "unwrap",
+    "looks_like_article",
+    "prose_share",
+]
+
+MAX_HEADLINE_CHARS = 140
+DERIVED_TITLE_CHARS = 100
+
+_CLOSERS = "\"'”’»)]"
+_SENTENCE_END = re.compile(r"""[.!?…。！？]["'”’»)\]]*(?=\s|$)""")
+_ABBREV = {
+    "mr", "mrs", "ms", "dr", "prof", "st", "sen", "rep", "gov", "gen", "lt", "col", "sgt", "capt", "cmdr", "adm",
+    "jr", "sr", "inc", "corp", "co", "ltd", "no", "vs", "etc", "u.s", "u.k", "u.n", "e.u", "a.m", "p.m", "jan",
+    "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "ft", "mt", "ave", "blvd",
+}  # fmt: skip
+_BULLET = re.compile(r"^\s*([-*•▪►–—]|\d+[.)])\s+")
+_TERMINAL_LINE = re.compile(r"""[.!?…。！？]["'”’»)\]]*$""")
+
+
+def _continues(previous: str, line: str) -> bool:
+    """Whether ``line`` is the hard-wrapped continuation of ``previous``."""
+    return (
+        len(previous) >= 30  # wrapped text fills its lines; a short line is a label of its own
+        and line[:1].islower()
+        and not line[1:2].isupper()  # "iPhone", "eBay" start a new line as often as not
+        and not _TERMINAL_LINE.search(previous)
+        and not _BULLET.match(line)
+        and (previous[-1:].isalnum() or previous[-1:] in ",;-–—")
+    )
+
+
+def paragraphs(text: str, *, join_wrapped: bool = True) -> list[str]:
+    """Non-empty, stripped paragraphs with inner whitespace collapsed; hard-wrapped lines (see
+    :func:`unwrap`) are joined unless a blank line separates them or ``join_wrapped`` is false."""
+    out: list[str] = []
+    blank = True
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = " ".join(line.split())
+        if not line:
+            blank = True
+            continue
+        if join_wrapped and out and not blank and _continues(out[-1], line):
+            out[-1] = f"{out[-1]} {line}"
+        else:
+            out.append(line)
+        blank = False
+    return out
+
+
+def _is_headline(line: str) -> bool:
+    if len(line) > MAX_HEADLINE_CHARS or len(line.split()) < 2:
+        return False
+    if _BULLET.match(line):
+        return False
+    if line.rstrip(_CLOSERS).endswith((".", ",", ";", ":", "…")):
+        return False
+    return any(c.isalpha() for c in line)
+
+
+def split_headline(text: str) -> tuple[str | None, list[str]]:
+    """``(headline or None, body paragraphs)`` of a plain text."""
+    lines = paragraphs(text)
+    if len(lines) >= 2 and _is_headline(lines[0]):
+        return lines[0], lines[1:]
+    return None, lines
+
+
+def first_sentence(paragraph: str) -> str:
+    """The first sentence of a paragraph (a period after a known abbreviation or an initial does not end it)."""
+    for m in _SENTENCE_END.finditer(paragraph):
+        end = m.end()
+        word = paragraph[: m.start()].rsplit(None, 1)[-1] if paragraph[: m.start()].strip() else ""
+        word = word.lstrip(_CLOSERS + "(“‘\"'").lower()
+        if paragraph[m.start()] == "." and (word in _ABBREV or (len(word) == 1 and word.isalpha())):
+            continue
+        rest = paragraph[end:].lstrip()
+        if rest and not (rest[0].isupper() or rest[0].isdigit() or rest[0] in "\"“‘'(«"):
+            continue
+        return paragraph[:end].strip()
+    return paragraph.strip()
+
+
+def derive_title(paragraph: str, limit: int = DERIVED_TITLE_CHARS) -> str:
+    """A headline-like title from the opening of a titleless text."""
+    sentence = first_sentence(paragraph)
+    if len(sentence) > limit:
+        cut = sentence[: limit + 1]
+        cut = cut[: cut.rfind(" ")] if " " in cut[limit // 2 :] else cut[:limit]
+        return cut.rstrip(" ,;:-–—") + "…"
+    stripped = sentence.rstrip()
+    if stripped.endswith(".") and not stripped.endswith(".."):
+        stripped = stripped[:-1]
+    return stripped
+
+
+def unwrap(lines: list[str]) -> list[str]:
+    """Join hard-wrapped lines: a line that does not finish a sentence, followed by one that starts in
+    lower case, continues the same paragraph."""
+    out: list[str] = []
+    for line in lines:
+        if out and _continues(out[-1], line):
+            out[-1] = f"{out[-1]} {line}"
+        else:
+            out.append(line)
+    return out
+
+
+def prose_share(lines: list[str]) -> float:
+    """Share of characters in prose paragraphs: long ones (100+ characters) or finished sentences of 40+.
+
+    Table rows (``| a | b |`` as trafilatura writes them) are data, neither prose nor navigation: they are
+    left out of the count.
+    """
+    lines = [ln for ln in lines if not (ln.startswith("|") and ln.count(" | ") >= 2)]
+    total = sum(len(ln) for ln in lines)
+    if total == 0:
+        return 0.0
+    prose = sum(len(ln) for ln in lines if len(ln) >= 100 or (len(ln) >= 40 and _TERMINAL_LINE.search(ln)))
+    return prose / total
+
+
+def looks_like_article(lines: list[str], min_prose_share: float = 0.2) -> bool:
+    """Whether the paragraphs read like running text rather than a list of links or labels
+    (at least ``min_prose_share`` of the characters in prose paragraphs, see :func:`prose_share`)."""
+    return prose_share(unwrap(lines)) >= min_prose_share

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from newsfuse.dedupe import Deduper, canonical_url
+from newsfuse.model import text_hash
+
+WIRE = (
+    "Rescue crews in the river town of Millbrook worked through the night on Tuesday after the Ash Creek dam "
+    "released water faster than forecast, flooding 140 homes along the east bank. County officials said no one "
+    "was missing, but 23 people were taken to shelters at the high school. The state water board will review "
+    "the release schedule, its chair said on Wednesday morning, adding that the gauges upstream had failed."
+)
+OTHER = (
+    "The Millbrook council voted on Wednesday to open a second shelter after flooding along the east bank, "
+    "as residents questioned why warnings came so late. Several homeowners said the sirens never sounded, "
+    "and the mayor promised an independent inquiry into the dam operator's decisions during the storm."
+)
+
+
+def test_exact_and_near_duplicates():
+    dd = Deduper(threshold=0.8)
+    sig = dd.signature(WIRE)
+    dd.add("wire", text_hash(WIRE), sig)
+    exact = dd.find(text_hash(WIRE), sig)
+    assert exact and exact.kind == "exact" and exact.canonical_id == "wire"
+    copy = WIRE + " This story was distributed by Continental Press."
+    near = dd.find(text_hash(copy), dd.signature(copy))
+    assert near is not None and near.kind == "near" and near.canonical_id == "wire" and near.similarity > 0.8
+    assert dd.find(text_hash(OTHER), dd.signature(OTHER)) is None
+
+
+def test_signatures_are_stable_across_instances():
+    assert (Deduper().signature(WIRE) == Deduper().signature(WIRE)).all()
+
+
+def test_canonical_url_drops_tracking():
+    a = canonical_url("https://WWW.Harborledger.example/story/1?utm_source=x&utm_medium=y#top")
+    b = canonical_url("https://www.harborledger.example/story/1")
+    assert a == b

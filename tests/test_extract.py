@@ -1,0 +1,387 @@
+"""The extraction stage: RawDocument -> Article (html, text, record), encodings, ids, rejections."""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+
+from newsfuse.config import Settings
+from newsfuse.extract import (
+    ExtractError,
+    canonical_url,
+    decode_payload,
+    detect_encoding,
+    extract_article,
+    normalise_date,
+)
+from newsfuse.extract.text import derive_title, split_headline
+from newsfuse.model import RawDocument
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SEEDS = SHARED / "seeds"
+
+# A made-up local story, long enough to be an article.
+STORY = [
+    "Harbour town residents packed the community hall on Tuesday night to debate plans for a new ferry terminal.",
+    "The proposal, backed by the regional transport agency, would replace the 1960s pier with a larger dock "
+    "able to take two vessels at once and a waiting room with a café.",
+    "\u201cWe have waited long enough for a terminal that works in winter,\u201d said Ana Ruiz, who chairs the "
+    "residents\u2019 association and has campaigned for the change since 2019.",
+    "Fishermen at the meeting worried that construction would close the inner harbour for most of next summer, "
+    "and asked the agency to publish a timetable before any contract is signed.",
+    "The agency said a final decision would follow a second public consultation in the spring.",
+]
+TITLE = "Harbour town debates new ferry terminal"
+
+
+def page(paragraphs: list[str], *, title: str = TITLE, head: str = "", charset_meta: str | None = None) -> str:
+    meta = f'<meta charset="{charset_meta}">' if charset_meta else ""
+    body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
+    return (
+        f"<!DOCTYPE html><html lang='en'><head>{meta}<title>{title} | Coast Courier</title>"
+        f'<meta property="og:site_name" content="Coast Courier">{head}</head>'
+        f"<body><nav><a href='/'>Home</a> <a href='/news'>News</a></nav>"
+        f"<article><h1>{title}</h1>{body}</article>"
+        f"<footer>Contact us | Privacy policy</footer></body></html>"
+    )
+
+
+def html_doc(html: str | bytes, url: str | None = "https://www.coastcourier.example/news/ferry-terminal", **kw):
+    payload = html.encode("utf-8") if isinstance(html, str) else html
+    return RawDocument(kind="html", location=url or "page.html", payload=payload, url=url, **kw)
+
+
+# -- html -----------------------------------------------------------------------------------------
+def test_html_page_gives_clean_article():
+    head = (
+        '<meta property="article:published_time" content="2024-03-05T19:30:00+00:00">'
+        '<meta name="author" content="By Jo Marsh">'
+    )
+    art = extract_article(html_doc(page(STORY, head=head)))
+    assert art.title == TITLE
+    assert art.outlet == "Coast Courier"
+    assert art.author == "Jo Marsh"
+    assert art.published == "2024-03-05T19:30:00+00:00"
+    assert art.language == "en"
+    assert art.text.split("\n") == STORY  # headline, navigation and footer are gone; one paragraph per line
+    assert art.canonical_url == "https://www.coastcourier.example/news/ferry-terminal"
+    assert len(art.id) == 16
+
+
+def test_html_outlet_falls_back_to_host():
+    html = page(STORY).replace('<meta property="og:site_name" content="Coast Courier">', "")
+    art = extract_article(html_doc(html))
+    assert art.outlet == "coastcourier.example"
+
+
+def test_html_source_field_wins():
+    art = extract_article(html_doc(page(STORY), fields={"source": "The Courier"}))
+    assert art.outlet == "The Courier"
+
+
+def test_cp1252_bytes_declared_as_utf8():
+    payload = page(STORY, charset_meta="utf-8").encode("cp1252")
+    with pytest.raises(UnicodeDecodeError):
+        payload.decode("utf-8")
+    art = extract_article(html_doc(payload))
+    assert "caf\u00e9" in art.text
+    assert "\u201cWe have waited" in art.text
+    assert "\ufffd" not in art.text
+
+
+def test_latin1_without_declaration():
+    story = [p.replace("\u201c", '"').replace("\u201d", '"').replace("\u2019", "'") for p in STORY]
+    story[0] += " Señora Müller, née Weiß, spoke first."
+    payload = page(story).encode("latin-1")
+    art = extract_article(html_doc(payload))
+    assert "Señora Müller, née Weiß" in art.text
+    assert "caf\u00e9" in art.text
+
+
+def test_http_charset_header_is_used():
+    story = [p.replace("\u201c", "").replace("\u201d", "").replace("\u2019", "'") for p in STORY]
+    payload = page([*story, "Жители города обсудили новый паром."]).encode("cp1251", errors="replace")
+    art = extract_article(html_doc(payload, content_type="text/html; charset=windows-1251"))
+    assert "Жители города обсудили" in art.text
+
+
+def test_broken_html_with_unclosed_tags():
+    body = "".join(f"<p>{p}" for p in STORY)  # no closing tags at all
+    html = f"<html><head><title>{TITLE}</title><body><div class='story'><h1>{TITLE}<div>{body}"
+    art = extract_article(html_doc(html))
+    for para in STORY:
+        assert para in art.text
+
+
+@pytest.mark.parametrize("payload", [b"", b"   \n\t  ", b"<html><head></head><body></body></html>"])
+def test_empty_page_is_rejected(payload):
+    with pytest.raises(ExtractError) as err:
+        extract_article(html_doc(payload))
+    assert err.value.reason in {"empty page", "no text"} or err.value.reason.startswith("too short")
+
+
+def test_list_of_links_is_not_an_article():
+    links = "".join(
+        f"<li><a href='/news/{i}'>Council news item number {i} about roads and parking</a></li>" for i in range(40)
+    )
+    html = f"<html><head><title>News index</title></head><body><h1>Latest news</h1><ul>{links}</ul></body></html>"
+    with pytest.raises(ExtractError) as err:
+        extract_article(html_doc(html))
+    assert err.value.reason == "not an article page (mostly short lines: links or labels)"
+
+
+def test_short_page_is_rejected_with_length():
+    with pytest.raises(ExtractError) as err:
+        extract_article(html_doc(page(["The ferry terminal opens next week, officials said on Friday."])))
+    assert err.value.reason.startswith("too short (")
+    assert isinstance(err.value, ValueError)
+
+
+def _png() -> bytes:
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    ihdr = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\x00\x00\x00\x00"))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize(
+    ("payload", "kind"),
+    [
+        (
+            b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" + bytes(range(256)),
+            "application/pdf",
+        ),
+        (_png(), "image/png"),
+    ],
+)
+@pytest.mark.parametrize("doc_kind", ["html", "text"])
+def test_binary_payload_is_rejected(payload, kind, doc_kind):
+    raw = RawDocument(kind=doc_kind, location="file.bin", payload=payload)
+    with pytest.raises(ExtractError) as err:
+        extract_article(raw)
+    assert err.value.reason == f"binary content ({kind})"
+
+
+def test_undecodable_text_is_rejected():
+    # text-like bytes (no control characters) that are nothing but invalid UTF-8 sequences in every codec tried
+    payload = ("\ufffd" * 400).encode("utf-8")
+    with pytest.raises(ExtractError) as err:
+        extract_article(RawDocument(kind="text", location="x.txt", payload=payload))
+    assert err.value.reason == "undecodable text"
+
+
+# -- ids and urls ---------------------------------------------------------------------------------
+def test_ids_are_stable_and_ignore_tracking():
+    html = page(STORY)
+    base = extract_article(html_doc(html, url="https://www.coastcourier.example/news/ferry-terminal"))
+    again = extract_article(html_doc(html, url="https://www.coastcourier.example/news/ferry-terminal"))
+    tracked = extract_article(
+        html_doc(
+            html, url="https://WWW.CoastCourier.example/news/ferry-terminal?utm_source=x&utm_medium=rss&fbclid=1#top"
+        )
+    )
+    assert base.id == again.id == tracked.id
+    assert tracked.canonical_url == base.canonical_url
+    other = extract_article(html_doc(html, url="https://www.coastcourier.example/news/other-story"))
+    assert other.id != base.id
+
+
+def test_id_from_text_without_url():
+    raw = RawDocument(kind="text", location="story.txt", payload="\n\n".join([TITLE, *STORY]).encode())
+    a, b = extract_article(raw), extract_article(raw)
+    assert a.id == b.id and a.canonical_url is None
+    spaced = RawDocument(
+        kind="text", location="copy.txt", payload="\n\n".join([TITLE, *STORY]).replace(" ", "  ").encode()
+    )
+    assert extract_article(spaced).id == a.id
+
+
+def test_canonical_url():
+    assert (
+        canonical_url("https://Example.COM:443/a/b?b=2&utm_campaign=x&a=1&gclid=z#frag")
+        == "https://example.com/a/b?a=1&b=2"
+    )
+    assert canonical_url("http://example.com") == "http://example.com/"
+
+
+# -- text -----------------------------------------------------------------------------------------
+def test_text_with_headline():
+    raw = RawDocument(kind="text", location="a.txt", payload="\n".join([TITLE, "", *STORY]).encode())
+    art = extract_article(raw)
+    assert art.title == TITLE
+    assert art.text.split("\n") == STORY
+    assert art.outlet == "unknown"
+
+
+def test_text_without_headline_gets_derived_title():
+    raw = RawDocument(kind="text", location="b.txt", payload="\n".join(["", *STORY]).encode())
+    art = extract_article(raw)
+    assert art.text.split("\n") == STORY
+    assert art.title.startswith("Harbour town residents packed the community hall")
+    assert len(art.title) <= 101
+
+
+def test_text_fields_take_priority():
+    fields = {"title": "Ferry plan", "source": "Coast Courier", "published": "Tue, 05 Mar 2024 19:30:00 GMT"}
+    fields |= {"author": "Jo Marsh", "url": "https://coastcourier.example/ferry?utm_source=feed", "section": "Local"}
+    raw = RawDocument(kind="text", location="c.txt", payload="\n".join(STORY).encode(), fields=fields)
+    art = extract_article(raw)
+    assert (art.title, art.outlet, art.author) == ("Ferry plan", "Coast Courier", "Jo Marsh")
+    assert art.published == "2024-03-05T19:30:00+00:00"
+    assert art.canonical_url == "https://coastcourier.example/ferry"
+    assert art.extra == {"section": "Local"}
+
+
+def test_split_headline_rules():
+    assert split_headline("A short headline\n\nBody text follows here.")[0] == "A short headline"
+    assert split_headline("A full first sentence that ends with a period.\nMore text.")[0] is None
+    assert split_headline("x" * 200 + "\nMore text.")[0] is None
+    assert split_headline("- a bullet point\nMore text.")[0] is None
+    assert derive_title("Officials in the U.S. Senate said on Monday that talks would resume. Then more.") == (
+        "Officials in the U.S. Senate said on Monday that talks would resume"
+    )
+
+
+def test_hard_wrapped_text_is_joined_into_paragraphs():
+    wrapped = (
+        "Harbour town residents packed the community hall on Tuesday\n"
+        "night to debate plans for a new ferry terminal, the third such\n"
+        "meeting this year.\n\n" + "\n\n".join(STORY[1:])
+    )
+    art = extract_article(RawDocument(kind="text", location="w.txt", payload=wrapped.encode()))
+    assert art.text.split("\n")[0].endswith(
+        "on Tuesday night to debate plans for a new ferry terminal, the third such meeting this year."
+    )
+
+
+# -- record ---------------------------------------------------------------------------------------
+def test_record_with_html_instead_of_text():
+    fields = {
+        "title": TITLE,
+        "html": page(STORY),
+        "source": "Coast Courier",
+        "published": "2024-03-05",
+        "url": "https://coastcourier.example/news/ferry",
+        "feed": "https://coastcourier.example/rss",
+        "tags": ["local", "transport"],
+    }
+    art = extract_article(RawDocument(kind="record", location="feed.jsonl:3", fields=fields))
+    assert art.title == TITLE
+    assert art.text.split("\n") == STORY
+    assert art.published == "2024-03-05"
+    assert art.extra["feed"] == "https://coastcourier.example/rss"
+    assert art.extra["tags"] == ["local", "transport"]
+    assert "html" not in art.extra
+
+
+def test_record_from_json_payload_keeps_unknown_fields():
+    row = {"headline": TITLE, "body": "\n\n".join(STORY), "outlet": "Coast Courier", "lang": "en", "score": 0.7}
+    raw = RawDocument(kind="record", location="rows.jsonl:1", payload=json.dumps(row).encode())
+    art = extract_article(raw)
+    assert (art.title, art.outlet, art.language) == (TITLE, "Coast Courier", "en")
+    assert art.extra == {"score": 0.7}
+    assert art.text.split("\n") == STORY
+
+
+def test_feed_entry_with_html_content_list():
+    entry = {
+        "title": TITLE,
+        "link": "https://coastcourier.example/news/ferry?utm_medium=rss",
+        "summary": "Residents debated the plan.",
+        "content": [{"type": "text/html", "value": "".join(f"<p>{p}</p>" for p in STORY)}],
+        "published": "Tue, 05 Mar 2024 19:30:00 +0000",
+    }
+    art = extract_article(RawDocument(kind="record", location="feed.xml#1", fields=entry))
+    assert art.text.split("\n") == STORY
+    assert art.canonical_url == "https://coastcourier.example/news/ferry"
+    assert art.extra == {"summary": "Residents debated the plan.", "extraction": art.extra["extraction"]}
+
+
+def test_record_without_body_is_rejected():
+    with pytest.raises(ExtractError, match="no text or html"):
+        extract_article(RawDocument(kind="record", location="r", fields={"title": "Only a title"}))
+
+
+def test_min_article_chars_setting():
+    raw = RawDocument(kind="text", location="s.txt", payload=STORY[0].encode())
+    with pytest.raises(ExtractError, match="too short"):
+        extract_article(raw)
+    art = extract_article(raw, Settings(min_article_chars=50))
+    assert art.text == STORY[0]
+
+
+# -- helpers --------------------------------------------------------------------------------------
+def test_detect_encoding_order_of_evidence():
+    text = "Caf\u00e9 \u201cquoted\u201d"
+    assert detect_encoding(b"\xef\xbb\xbf" + text.encode()) == "utf-8-sig"
+    assert detect_encoding(text.encode(), "iso-8859-1") == "utf-8"  # valid UTF-8 beats a stale declaration
+    assert detect_encoding(text.encode("cp1252"), "utf-8") == "cp1252"  # invalid UTF-8: the declaration is wrong
+    meta = b'<meta charset="windows-1251">' + "Привет".encode("cp1251")
+    assert detect_encoding(meta, html=True) == "cp1251"
+    assert decode_payload(text.encode("cp1252")) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-03-05T19:30:00Z", "2024-03-05T19:30:00+00:00"),
+        ("2024-03-05", "2024-03-05"),
+        ("Tue, 05 Mar 2024 19:30:00 GMT", "2024-03-05T19:30:00+00:00"),
+        ("March 5, 2024", "2024-03-05"),
+        ("not a date", None),
+        ("Tuesday", None),
+        ("", None),
+    ],
+)
+def test_normalise_date(value, expected):
+    assert normalise_date(value) == expected
+
+
+def test_language_detection_for_german_text():
+    german = [
+        "Die Bewohner der Hafenstadt diskutierten am Dienstagabend über die Pläne für ein neues Fährterminal.",
+        "Der Vorschlag der regionalen Verkehrsbehörde würde den alten Anleger durch ein größeres Dock ersetzen.",
+        "Die Fischer befürchten, dass der innere Hafen im nächsten Sommer wochenlang gesperrt sein könnte.",
+    ]
+    art = extract_article(RawDocument(kind="text", location="de.txt", payload="\n".join(german).encode()))
+    assert art.language == "de"
+
+
+# -- seeds ----------------------------------------------------------------------------------------
+@pytest.mark.shared
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="needs ../shared/seeds (the shared data folder is absent)")
+@pytest.mark.parametrize(
+    ("prefix", "junk", "has_headline"),
+    [
+        ("000_", ["Be the first to leave a comment"], False),
+        ("001_", [], True),
+        ("002_", ["NORTH KOREA VOWS TO"], False),
+    ],
+)
+def test_seeds_come_out_clean_and_intact(prefix, junk, has_headline):
+    path = next(SEEDS.glob(f"{prefix}*.txt"))
+    raw_text = path.read_text(encoding="utf-8")
+    art = extract_article(RawDocument(kind="text", location=str(path), payload=path.read_bytes()))
+    out_lines = art.text.split("\n")
+    source_lines = [" ".join(ln.split()) for ln in raw_text.splitlines() if ln.strip()]
+    expected = [ln for ln in source_lines if not any(ln.startswith(j) for j in junk)]
+    if has_headline:
+        assert art.title == expected[0]
+        expected = expected[1:]
+    else:
+        assert art.title and art.title.split()[:4] == expected[0].split()[:4]
+        assert len(art.title) <= 101
+    assert out_lines == expected  # every real paragraph, verbatim and in order
+    for j in junk:
+        assert j not in art.text
+    assert art.language == "en"
