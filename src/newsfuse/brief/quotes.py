@@ -1,0 +1,167 @@
+"""Direct quotations with their speakers, as each outlet attributes them, merged across outlets.
+
+Patterns recognised around a quotation (curly or straight double quotes):
+
+* ``"...," said X`` / ``"...," X said`` / ``"...," X told reporters`` (after the quote);
+* ``X said: "..."`` / ``X said "..."`` (before the quote);
+* ``according to X``; X may be a named person, a role ("the official") or a pronoun,
+  which is resolved to the last person named earlier in the article.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from newsfuse.model import Article, Citation, Quote, Sentence
+
+__all__ = ["RawQuote", "find_quotes", "merge_quotes"]
+
+_SAY = (
+    r"(?:said|says|say|told|added|adds|stated|states|wrote|writes|warned|warns|argued|argues|noted|notes|declared|"
+    r"explained|insisted|asked|asks|concluded|continued|tweeted|posted|claimed|claims|announced|replied|responded|"
+    r"commented|remarked|acknowledged|admitted|predicted|urged|vowed|stressed|emphasized|emphasised|cautioned)"
+)
+_QUOTE = re.compile(r"“([^”]{12,}?)”|\"([^\"]{12,}?)\"")
+_PRONOUNS = {"he", "she", "they", "him", "her", "it"}
+_NAME = r"(?:[A-Z][\w’'.-]+(?:\s+(?:[A-Z][\w’'.-]+|of|de|van|von|al-|bin))*)"
+_ROLE = r"(?:(?:the|a|an|one|another)\s+(?:[\w’'-]+\s+){0,5}?[\w’'-]+)"
+_AFTER = [
+    re.compile(rf"^\s*,?\s*{_SAY}\s+(?P<who>{_NAME}(?:,\s+(?:a|an|the)\s[^,.]+)?|{_ROLE})"),
+    re.compile(rf"^\s*,?\s*(?P<who>{_NAME}|{_ROLE}|he|she|they)\s+{_SAY}\b"),
+]
+_BEFORE = [
+    re.compile(
+        rf"(?P<who>{_NAME}|{_ROLE}|\b[Hh]e|\b[Ss]he|\b[Tt]hey)\s+(?:also\s+|then\s+|later\s+)?{_SAY}\b[^“\"]{{0,60}}$"
+    ),
+    re.compile(rf"[Aa]ccording to\s+(?P<who>{_NAME}|{_ROLE})[^“\"]{{0,20}}$"),
+]
+
+
+@dataclass
+class RawQuote:
+    text: str
+    speaker: str | None
+    sentence: Sentence  # the sentence holding the quote's start
+    url: str | None = None
+
+
+def _clean_speaker(who: str, persons_before: list[str]) -> str | None:
+    who = who.strip(" ,.")
+    low = who.lower()
+    if low in _PRONOUNS:
+        return persons_before[-1] if persons_before else None
+    if low.startswith(("the ", "a ", "an ", "one ", "another ")):
+        return who[0].lower() + who[1:]
+    who = re.split(r"\.\s+(?=[A-Z][a-z]{1,})", who)[0]  # "Okafor. She added" -> "Okafor"; keeps "J. R. Ortiz"
+    parts = who.split(",")
+    return parts[0].strip(" .") or None
+
+
+def _named_person_in(text: str, persons: list[str]) -> str | None:
+    for p in persons:
+        if p and p in text:
+            return p
+    return None
+
+
+def find_quotes(article: Article, sentences: list[Sentence], persons: list[tuple[int, str]]) -> list[RawQuote]:
+    """Quotes in one article. ``sentences``: its sentences in order (``split_sentences``); ``persons``:
+    (character offset, full name) of PERSON mentions in this article, in order."""
+    text = article.text or ""
+    out: list[RawQuote] = []
+    said: list[tuple[int, str]] = []  # (offset, speaker) of quotes attributed so far
+    for m in _QUOTE.finditer(text):
+        body = (m.group(1) or m.group(2) or "").strip()
+        if len(body.split()) < 4:
+            continue
+        qs, qe = m.start(), m.end()
+        holder = None
+        for u in sentences:
+            if u.start <= qs < u.end or (qs < u.start < qe):
+                holder = u
+                break
+        if holder is None:
+            continue
+        # who a pronoun refers to: the latest person named or speaker quoted before this quote
+        before_persons = [name for _, name in sorted([(o, n) for o, n in persons if o < qs] + said)]
+        speaker = None
+        tail = text[qe : qe + 120].split("\n")[0]
+        for pat in _AFTER:
+            mm = pat.search(tail)
+            if mm:
+                speaker = _clean_speaker(mm.group("who"), before_persons)
+                break
+        if speaker is None:
+            # look back inside the sentence that holds the opening quote
+            head = text[max(holder.start, qs - 160) : qs]
+            for pat in _BEFORE:
+                mm = pat.search(head)
+                if mm:
+                    speaker = _clean_speaker(mm.group("who"), before_persons)
+                    break
+        if speaker is None:
+            outside = holder.text.replace(m.group(0), " ")
+            if re.search(rf"\b{_SAY}\b", outside):
+                speaker = _named_person_in(outside, [n for _, n in persons])
+        if speaker is not None:
+            # a named person inside a longer speaker phrase ("Fire Chief Maria Okafor") is the speaker
+            inside = [n for _, n in persons if n in speaker and n != speaker]
+            if inside:
+                speaker = max(inside, key=len)
+            # prefer the full name of a person mentioned by surname ("Hegseth" -> "Pete Hegseth")
+            full = [n for _, n in persons if n != speaker and n.endswith(" " + speaker)]
+            if full:
+                speaker = full[-1]
+        body = body.rstrip(",")
+        if speaker:
+            said.append((qs, speaker))
+        out.append(RawQuote(text=body, speaker=speaker, sentence=holder, url=article.url))
+    return out
+
+
+def _citation(q: RawQuote) -> Citation:
+    s = q.sentence
+    return Citation(
+        article_id=s.article_id,
+        outlet=s.outlet,
+        sentence_index=s.index,
+        text=s.text,
+        url=q.url,
+        start=s.start,
+        end=s.end,
+    )
+
+
+def merge_quotes(raw: list[RawQuote], limit: int = 8) -> list[Quote]:
+    """Merge the same quotation carried by several outlets; keep the most specific speaker."""
+    groups: list[list[RawQuote]] = []
+    for q in raw:
+        for g in groups:
+            if fuzz.partial_ratio(q.text.lower(), g[0].text.lower()) >= 85:
+                g.append(q)
+                break
+        else:
+            groups.append([q])
+    quotes = []
+    for g in groups:
+        speakers = [q.speaker for q in g if q.speaker]
+        named = [s for s in speakers if s[:1].isupper()]
+        speaker = max(named or speakers, key=lambda s: (speakers.count(s), len(s))) if speakers else None
+        best = max(g, key=lambda q: len(q.text))
+        cites = []
+        seen = set()
+        for q in g:
+            key = (q.sentence.article_id, q.sentence.index)
+            if key not in seen:
+                seen.add(key)
+                cites.append(_citation(q))
+        quotes.append(Quote(text=best.text, speaker=speaker, citations=cites))
+    quotes.sort(key=lambda q: (q.speaker is None, -len({c.outlet for c in q.citations}), _first_pos(q)))
+    return quotes[:limit]
+
+
+def _first_pos(q: Quote) -> int:
+    return min((c.sentence_index for c in q.citations), default=0)

@@ -1,0 +1,124 @@
+"""Sentence segmentation for news text.
+
+``split_sentences(article)`` returns :class:`~newsfuse.model.Sentence` objects whose
+``start``/``end`` are character offsets into ``article.text`` (``text[start:end]`` is the
+sentence, stripped of surrounding whitespace). Segmentation is rule based (pysbd, which
+knows abbreviations such as "U.S.", "Dr.", "Jan." and initials), run paragraph by
+paragraph, followed by news-specific repairs:
+
+* a line without final punctuation (a subhead, a dateline on its own line) is its own sentence;
+* a piece that starts with a lower-case letter or a closing quote is glued back to the one
+  before (a split inside a quotation or after an abbreviation the rules did not know);
+* a piece that is only a dateline ("TOKYO (Reuters) -") is glued to the sentence that follows.
+
+pysbd was chosen over spaCy's statistical ``senter`` after comparing both on news-style text
+(see ``docs/brief-schema.md``): it is deterministic, needs no model and handles abbreviations.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from newsfuse.model import Article, Sentence
+
+__all__ = ["split_sentences", "sentence_spans"]
+
+_DATELINE = re.compile(r"^[A-Z][A-Z .,'’-]{1,40}(\([A-Za-z .&]+\))?\s*[-—–:]\s*$")
+_CLOSERS = "\"”’')]"
+_ABBREV_END = re.compile(
+    r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gov|Gen|Lt|Col|Capt|Sgt|St|Jr|Sr|Inc|Corp|Co|Ltd|No|Jan|Feb|Mar|Apr|"
+    r"Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Mt|Ft|Rev|Hon|vs|v)\.|\b[A-Z]\.)$"
+)
+
+
+@lru_cache(maxsize=1)
+def _segmenter():  # noqa: ANN202
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False)
+
+
+def _paragraph_spans(text: str) -> list[tuple[int, int]]:
+    spans = []
+    for m in re.finditer(r"[^\n]+", text):
+        s, e = m.start(), m.end()
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            spans.append((s, e))
+    return spans
+
+
+def _segment(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    block = text[start:end]
+    try:
+        pieces = _segmenter().segment(block)
+    except Exception:  # noqa: BLE001 - pysbd can fail on odd input; fall back to a regex split
+        pieces = re.split(r"(?<=[.!?][\"”’)]?)\s+(?=[\"“‘(]?[A-Z0-9])", block)
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for piece in pieces:
+        piece = piece.strip()
+        if not piece:
+            continue
+        pos = block.find(piece, cursor)
+        if pos < 0:  # the segmenter altered the text: give up on exact mapping for the rest
+            rest = block[cursor:].strip()
+            if rest:
+                pos = block.find(rest, cursor)
+                spans.append((start + pos, start + pos + len(rest)))
+            break
+        spans.append((start + pos, start + pos + len(piece)))
+        cursor = pos + len(piece)
+    if cursor < len(block) and block[cursor:].strip() and spans and spans[-1][1] - start < len(block.rstrip()):
+        tail = block[cursor:].strip()
+        pos = block.find(tail, cursor)
+        spans.append((start + pos, start + pos + len(tail)))
+    return spans
+
+
+def _repair(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for s, e in spans:
+        piece = text[s:e]
+        if out:
+            ps, pe = out[-1]
+            prev = text[ps:pe]
+            same_par = "\n" not in text[pe:s]
+            glue = False
+            if same_par:
+                first = piece.lstrip(_CLOSERS + " ")[:1]
+                dangling = piece[:1] in _CLOSERS and (len(piece) == 1 or piece[1] in " ,.;:!?")
+                if dangling or piece[:1] in "”’)]" or (first and first.islower()):
+                    glue = True
+                elif _ABBREV_END.search(prev) and first and not first.isupper():
+                    glue = True
+                elif len(piece) <= 3 and not piece[:1].isalnum():
+                    glue = True
+            if _DATELINE.match(prev):
+                glue = True
+            if glue:
+                out[-1] = (ps, e)
+                continue
+        out.append((s, e))
+    return out
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences of ``text`` (whitespace-trimmed, in order)."""
+    spans: list[tuple[int, int]] = []
+    for ps, pe in _paragraph_spans(text):
+        spans.extend(_segment(text, ps, pe))
+    return _repair(text, spans)
+
+
+def split_sentences(article: Article) -> list[Sentence]:
+    """Split an article's text into sentences that keep their offsets into ``article.text``."""
+    text = article.text or ""
+    return [
+        Sentence(article_id=article.id, outlet=article.outlet, index=i, text=text[s:e], start=s, end=e)
+        for i, (s, e) in enumerate(sentence_spans(text))
+    ]
