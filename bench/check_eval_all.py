@@ -1,0 +1,61 @@
+"""Run ``newsfuse eval check`` on every reported set (FRANK test, the SummaC validation subsets).
+
+Usage: python bench/check_eval_all.py [--weights PATH] [--out results.json]
+Sentence embeddings are cached in data_local/check/emb_cache.npz, so reruns are quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from newsfuse.check import Checker
+from newsfuse.check.data import DiskCachedEncoder, raw_root
+from newsfuse.embed import get_encoder
+from newsfuse.eval.check import evaluate, load_pairs
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--weights", default=None)
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--sets", default="frank,polytope,factcc,summeval,xsumfaith")
+    ap.add_argument("--no-baselines", action="store_true")
+    args = ap.parse_args()
+    enc = DiskCachedEncoder(get_encoder(), ROOT / "data_local" / "check" / "emb_cache.npz")
+    checker = Checker.load(path=args.weights, encoder=enc)
+    files = {
+        "frank": (raw_root() / "frank" / "frank_joined.jsonl", "test"),
+        **{n: (raw_root() / "summac_pr15_subsets" / f"{n}.json", None) for n in ("polytope", "factcc", "summeval", "xsumfaith")},
+    }
+    results = {}
+    for name in args.sets.split(","):
+        path, split = files[name]
+        pairs = load_pairs(path, split=split)
+        t = time.time()
+        if args.no_baselines:
+            import numpy as np
+
+            from newsfuse.check.train import balanced_accuracy, roc_auc
+            from newsfuse.eval.check import newsfuse_scores
+
+            y = np.array([p.label for p in pairs])
+            s = newsfuse_scores(pairs, checker)
+            systems = {"newsfuse": {"balanced_accuracy": round(balanced_accuracy(y, s >= checker.threshold), 4),
+                                    "roc_auc": round(roc_auc(y, s), 4)}}
+        else:
+            systems = evaluate(pairs, checker, enc)
+        enc.save()
+        results[name] = {"n": len(pairs), "systems": systems}
+        row = "  ".join(f"{k}={v['balanced_accuracy']:.3f}/{v['roc_auc']}" for k, v in systems.items())
+        print(f"{name:10s} n={len(pairs):5d} {time.time() - t:5.0f}s  {row}", flush=True)
+    if args.out:
+        Path(args.out).write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

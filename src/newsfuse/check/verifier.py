@@ -1,0 +1,271 @@
+"""The claim checker: evidence retrieval, claim features and a small learned combiner.
+
+``Checker.load()`` reads the shipped model (``weights/checker.json``: a feature list, a sentence
+model -- logistic regression or a small boosted-tree ensemble, exported to plain JSON -- a
+summary-level calibration and the decision thresholds). ``checker.check(summary, sources)`` splits
+the summary into claims, finds the best 1-3 source sentences for each, computes the features of
+:mod:`newsfuse.check.features` and returns a :class:`~newsfuse.model.CheckReport`.
+
+Labels: ``supported`` when the calibrated probability reaches the sentence threshold; otherwise
+``contradicted`` when the best evidence is closely aligned and something in it conflicts (a changed
+number, name, negation or antonym), else ``unsupported``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from newsfuse.model import Article, CheckReport, Evidence, Verdict
+
+from .features import Conflict, TextInfo, analyse, claim_features, entity_mentions
+from .retrieve import SourceIndex, split_summary
+
+__all__ = [
+    "Checker",
+    "CombinerModel",
+    "ClaimResult",
+    "DEFAULT_WEIGHTS",
+    "SUMMARY_FEATURES",
+    "load_model_dict",
+    "summary_features",
+]
+
+DEFAULT_WEIGHTS = "checker.json"
+
+
+def _sigmoid(x: np.ndarray | float) -> np.ndarray | float:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
+
+
+class CombinerModel:
+    """Maps feature vectors to a logit. Plain-JSON storage: no pickles are shipped."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
+        self.features: list[str] = list(spec["features"])
+        self.kind = spec["type"]
+        if self.kind == "logistic":
+            self.mean = np.asarray(spec["mean"], dtype=np.float64)
+            self.scale = np.asarray(spec["scale"], dtype=np.float64)
+            self.coef = np.asarray(spec["coef"], dtype=np.float64)
+            self.intercept = float(spec["intercept"])
+        elif self.kind == "trees":
+            self.baseline = float(spec["baseline"])
+            self.trees = [{k: np.asarray(v) for k, v in t.items()} for t in spec["trees"]]
+        else:
+            raise ValueError(f"unknown combiner type {self.kind!r}")
+        cal = spec.get("calibration", {"a": 1.0, "b": 0.0})
+        self.cal_a = float(cal["a"])
+        self.cal_b = float(cal["b"])
+
+    def matrix(self, rows: Sequence[dict[str, float]]) -> np.ndarray:
+        return np.array([[r.get(f, 0.0) for f in self.features] for r in rows], dtype=np.float64).reshape(
+            len(rows), len(self.features)
+        )
+
+    def raw(self, X: np.ndarray) -> np.ndarray:
+        if self.kind == "logistic":
+            return ((X - self.mean) / self.scale) @ self.coef + self.intercept
+        out = np.full(X.shape[0], self.baseline, dtype=np.float64)
+        for t in self.trees:
+            node = np.zeros(X.shape[0], dtype=np.int64)
+            leaf = t["is_leaf"].astype(bool)
+            for _ in range(64):
+                active = ~leaf[node]
+                if not active.any():
+                    break
+                idx = np.nonzero(active)[0]
+                nd = node[idx]
+                x = X[idx, t["feature"][nd]]
+                go_left = np.where(np.isnan(x), t["missing_left"][nd].astype(bool), x <= t["threshold"][nd])
+                node[idx] = np.where(go_left, t["left"][nd], t["right"][nd])
+            out += t["value"][node]
+        return out
+
+    def logits(self, X: np.ndarray) -> np.ndarray:
+        """Calibrated logit of 'supported' (Platt scaling on top of the raw score)."""
+        return self.cal_a * self.raw(X) + self.cal_b
+
+
+def load_model_dict(path: str | Path | None = None) -> dict[str, Any]:
+    if path is not None:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    raw = resources.files("newsfuse.check").joinpath("weights").joinpath(DEFAULT_WEIGHTS).read_text(encoding="utf-8")
+    return json.loads(raw)
+
+
+SUMMARY_FEATURES = [
+    "min_logit",
+    "mean_logit",
+    "mean_bi1",
+    "min_bi1",
+    "mean_lex1",
+    "mean_cos_max",
+    "min_cos_max",
+    "mean_rare_novel_ev",
+    "log_claims",
+]
+
+
+def summary_features(logits: np.ndarray, claim_feats: Sequence[dict[str, float]]) -> dict[str, float]:
+    """Summary-level signals: the weakest and the average claim, and average coverage."""
+
+    def col(name: str) -> np.ndarray:
+        return np.array([f.get(name, 0.0) for f in claim_feats]) if claim_feats else np.zeros(1)
+
+    out = {
+        "min_logit": float(np.min(logits)),
+        "mean_logit": float(np.mean(logits)),
+        "log_claims": float(np.log(max(1, len(logits)))),
+    }
+    for name in ("bi1", "lex1", "lex3", "cos_max", "soft3", "softdoc", "uni_doc"):
+        v = col(name)
+        out[f"mean_{name}"] = float(v.mean())
+        out[f"min_{name}"] = float(v.min())
+    for name in ("rare_novel_ev", "rare_novel_doc", "name_novel_doc", "num_novel_doc", "ent_novel_doc", "ent_novel_ev"):
+        v = col(name)
+        out[f"mean_{name}"] = float(v.mean())
+        out[f"max_{name}"] = float(v.max())
+    return out
+
+
+@dataclass
+class ClaimResult:
+    """Everything computed for one claim (kept for training and evaluation code)."""
+
+    sentence: str
+    features: dict[str, float]
+    evidence: list[int]  # indices into the SourceIndex, best first
+    evidence_scores: list[float]  # retrieval scores (cosine and word coverage mixed)
+    conflicts: list[Conflict]
+
+
+class Checker:
+    """Checks every sentence of a summary against source articles."""
+
+    def __init__(self, model: dict[str, Any], encoder: Any | None = None, settings: Any | None = None) -> None:
+        self.model = model
+        self.sentence_model = CombinerModel(model["sentence_model"])
+        summ = model.get("summary_model")
+        self.summary_model = CombinerModel(summ) if summ and "type" in summ else None
+        self.threshold = float(model.get("threshold", 0.5))
+        self.sentence_threshold = float(model.get("sentence_threshold", 0.5))
+        self.encoder = encoder
+        self.settings = settings
+
+    # ---------------------------------------------------------------------------------------------
+    @classmethod
+    def load(cls, settings: Any | None = None, path: str | Path | None = None, encoder: Any | None = None) -> Checker:
+        """Load the shipped weights (or ``path``) and the shared MiniLM encoder."""
+        model = load_model_dict(path)
+        if encoder is None:
+            try:
+                from newsfuse.embed import get_encoder
+
+                encoder = get_encoder()
+            except Exception:  # noqa: BLE001 - without the encoder the lexical signals still work
+                encoder = None
+        return cls(model, encoder=encoder, settings=settings)
+
+    # ---------------------------------------------------------------------------------------------
+    def index(self, sources: Sequence[Article]) -> SourceIndex:
+        return SourceIndex.from_articles(sources, encoder=self.encoder)
+
+    def analyse_claims(self, claims: Sequence[str], index: SourceIndex) -> list[ClaimResult]:
+        infos = [analyse(c) for c in claims]
+        mentions = entity_mentions(claims)
+        vecs = self.encoder.encode(list(claims)) if self.encoder is not None and claims else None
+        out: list[ClaimResult] = []
+        for i, (claim, info) in enumerate(zip(claims, infos, strict=True)):
+            vec = vecs[i] if vecs is not None else None
+            order, cosines, scores, cos_max = index.rank(info, vec, k=3)
+            ev_infos: list[TextInfo] = [index.sentences[j].info for j in order]
+            feats, conflicts = claim_features(
+                info,
+                ev_infos,
+                index.doc_stems,
+                index.doc_bigrams,
+                index.doc_trigrams,
+                index.doc_numbers,
+                cos_max=cos_max if vec is not None else 0.0,
+                cos_top=cosines[0] if (cosines and vec is not None) else 0.0,
+                doc_words=index.doc_words,
+                mentions=mentions[i],
+                doc_loose=index.doc_loose,
+            )
+            if vec is None:  # no encoder: stand in lexical coverage for the cosines
+                feats["cos_max"] = feats["cos_top"] = feats["lex1"]
+            out.append(ClaimResult(claim, feats, order, scores, conflicts))
+        return out
+
+    def claim_logits(self, results: Sequence[ClaimResult]) -> np.ndarray:
+        if not results:
+            return np.zeros(0)
+        X = self.sentence_model.matrix([r.features for r in results])
+        return self.sentence_model.logits(X)
+
+    def summary_logit(self, logits: np.ndarray, results: Sequence[ClaimResult] | None = None) -> float:
+        """Summary-level logit: a small logistic model over the claims' logits and coverage signals."""
+        if logits.size == 0:
+            return 0.0
+        if self.summary_model is None:
+            return float(logits.min())
+        feats = summary_features(logits, [r.features for r in results] if results is not None else [])
+        return float(self.summary_model.logits(self.summary_model.matrix([feats]))[0])
+
+    # ---------------------------------------------------------------------------------------------
+    def check(self, summary: str | list[str], sources: list[Article]) -> CheckReport:
+        """Verdict and evidence for every sentence of ``summary`` against ``sources``."""
+        claims = split_summary(summary)
+        if not claims:
+            return CheckReport(verdicts=[], score=1.0)
+        index = self.index(sources)
+        results = self.analyse_claims(claims, index)
+        logits = self.claim_logits(results)
+        verdicts: list[Verdict] = []
+        for res, lg in zip(results, logits, strict=True):
+            p = float(_sigmoid(lg))
+            evidence = self._evidence(res, index)
+            if p >= self.sentence_threshold:
+                label = "supported"
+            elif res.conflicts and res.features.get("lex1", 0.0) >= 0.5:
+                label = "contradicted"
+            else:
+                label = "unsupported"
+            verdicts.append(Verdict(sentence=res.sentence, label=label, score=round(p, 4), evidence=evidence))
+        score = float(_sigmoid(self.summary_logit(logits, results)))
+        return CheckReport(verdicts=verdicts, score=round(score, 4))
+
+    def score_summary(self, summary: str | list[str], sources: list[Article]) -> float:
+        """Summary-level probability only (what the evaluation thresholds)."""
+        claims = split_summary(summary)
+        if not claims:
+            return 1.0
+        index = self.index(sources)
+        results = self.analyse_claims(claims, index)
+        return float(_sigmoid(self.summary_logit(self.claim_logits(results), results)))
+
+    @staticmethod
+    def _evidence(res: ClaimResult, index: SourceIndex) -> list[Evidence]:
+        out: list[Evidence] = []
+        for rank, (j, score) in enumerate(zip(res.evidence, res.evidence_scores, strict=True)):
+            s = index.sentences[j]
+            if rank > 0 and score < 0.35:  # only the best sentence when the others are weak
+                break
+            out.append(
+                Evidence(
+                    text=s.text,
+                    score=round(float(score), 4),
+                    outlet=s.outlet,
+                    article_id=s.article_id,
+                    sentence_index=s.index,
+                )
+            )
+        return out

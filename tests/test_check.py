@@ -1,0 +1,148 @@
+"""Claim checker: splitting, features, verdicts and the shipped weights (no shared data needed)."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import numpy as np
+import pytest
+
+from newsfuse.check.features import analyse, find_conflicts
+from newsfuse.check.retrieve import split_summary, split_text
+from newsfuse.model import Article, CheckReport
+
+# A small news text written for these tests.
+ARTICLE_A = (
+    "The city council of Riverton voted 7-2 on Tuesday to approve a new budget of $48 million for 2025. "
+    "Mayor Ellen Carter said the budget adds 12 police officers and expands bus service on weekends. "
+    "Councilman David Ortiz opposed the plan, arguing that property taxes would rise by 3 percent. "
+    "The budget takes effect on July 1."
+)
+ARTICLE_B = (
+    "Riverton's new spending plan passed after a two-hour debate. "
+    "Carter, who was elected in 2021, called the vote a win for residents who rely on public transit. "
+    "Ortiz said he would not support any budget that raises taxes."
+)
+
+
+@pytest.fixture(scope="module")
+def checker():
+    from newsfuse.check import Checker
+
+    return Checker.load()
+
+
+@pytest.fixture(scope="module")
+def sources():
+    return [
+        Article(id="a", title="", text=ARTICLE_A, outlet="Riverton Post"),
+        Article(id="b", title="", text=ARTICLE_B, outlet="Valley News"),
+    ]
+
+
+def test_split_summary_headline_bullets_and_prose():
+    text = (
+        "Council approves Riverton budget\n"
+        "- The vote was 7-2.\n"
+        "* Taxes may rise.\n"
+        "The mayor praised it. The budget starts in July."
+    )
+    assert split_summary(text) == [
+        "Council approves Riverton budget",
+        "The vote was 7-2.",
+        "Taxes may rise.",
+        "The mayor praised it.",
+        "The budget starts in July.",
+    ]
+    assert split_summary(["one claim.", "  ", "two claims."]) == ["one claim.", "two claims."]
+
+
+def test_split_text_handles_tokenised_and_glued_text():
+    assert split_text("the man left . he was tired .") == ["the man left .", "he was tired ."]
+    assert split_text("It rained (AP).Later it snowed.") == ["It rained (AP).", "Later it snowed."]
+
+
+def test_conflicts_find_number_and_negation_changes():
+    ev = analyse("The council voted 7-2 on Tuesday to approve a budget of $48 million.")
+    kinds = {c.kind for c in find_conflicts(analyse("The council voted to approve a budget of $58 million."), ev)}
+    assert "number" in kinds
+    kinds = {c.kind for c in find_conflicts(analyse("The council did not approve a budget of $48 million."), ev)}
+    assert "negation" in kinds
+
+
+def test_weights_are_shipped_as_plain_json():
+    raw = resources.files("newsfuse.check").joinpath("weights").joinpath("checker.json").read_text()
+    model = json.loads(raw)
+    assert 0.0 < model["threshold"] < 1.0
+    assert set(model["baselines"]) == {"rouge2_precision", "entity_overlap", "minilm_cosine"}
+    assert model["sentence_model"]["type"] in {"trees", "logistic"}
+
+
+def test_verbatim_sentence_is_supported_by_itself(checker, sources):
+    sentence = "Mayor Ellen Carter said the budget adds 12 police officers and expands bus service on weekends."
+    report = checker.check([sentence], sources)
+    assert isinstance(report, CheckReport)
+    (v,) = report.verdicts
+    assert v.label == "supported"
+    assert v.evidence[0].text == sentence
+    assert (v.evidence[0].article_id, v.evidence[0].sentence_index, v.evidence[0].outlet) == ("a", 1, "Riverton Post")
+    assert 1 <= len(v.evidence) <= 3
+
+
+def test_number_changed_copy_is_contradicted(checker, sources):
+    report = checker.check(
+        ["The city council of Riverton voted 7-2 on Tuesday to approve a new budget of $84 million for 2025."], sources
+    )
+    (v,) = report.verdicts
+    assert v.label == "contradicted"
+    assert "48 million" in v.evidence[0].text
+
+
+def test_invented_sentence_is_unsupported(checker, sources):
+    report = checker.check(["The European Space Agency launched a new weather satellite from French Guiana."], sources)
+    (v,) = report.verdicts
+    assert v.label == "unsupported"
+    assert v.score < 0.5
+
+
+def test_report_shape_and_summary_score(checker, sources):
+    summary = (
+        "Riverton passes budget\n"
+        "The council approved a $48 million budget on Tuesday. "
+        "Ortiz said he would not support a budget that raises taxes. "
+        "The budget was rejected by the state governor."
+    )
+    report = checker.check(summary, sources)
+    assert [v.sentence for v in report.verdicts][0] == "Riverton passes budget"
+    assert len(report.verdicts) == 4
+    assert all(0.0 <= v.score <= 1.0 for v in report.verdicts)
+    assert report.verdicts[-1].label != "supported"
+    assert report.score <= min(v.score for v in report.verdicts) + 0.25
+    d = report.to_dict()
+    assert set(d) == {"verdicts", "score"} and set(d["verdicts"][0]) == {"sentence", "label", "score", "evidence"}
+
+
+def test_combiner_trees_and_logistic_agree_on_format():
+    from newsfuse.check.verifier import CombinerModel
+
+    trees = CombinerModel(
+        {
+            "type": "trees",
+            "features": ["x"],
+            "baseline": 0.5,
+            "trees": [
+                {
+                    "value": [0.0, -1.0, 1.0],
+                    "feature": [0, 0, 0],
+                    "threshold": [0.3, 0.0, 0.0],
+                    "left": [1, 0, 0],
+                    "right": [2, 0, 0],
+                    "is_leaf": [0, 1, 1],
+                    "missing_left": [1, 0, 0],
+                }
+            ],
+        }
+    )
+    out = trees.logits(trees.matrix([{"x": 0.1}, {"x": 0.9}, {}]))
+    assert np.allclose(out, [-0.5, 1.5, -0.5])

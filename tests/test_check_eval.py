@@ -1,0 +1,61 @@
+"""``newsfuse eval check``: input formats and the JSON shape on a few FRANK rows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from newsfuse.eval.check import command, load_pairs
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+FRANK = SHARED / "data" / "raw" / "frank" / "frank_joined.jsonl"
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    app.command()(command)
+    return app
+
+
+def test_load_pairs_reads_list_object_and_lines(tmp_path):
+    items = [
+        {"document": "Rain fell in Oslo on Monday.", "claim": "it rained in oslo .", "label": 1},
+        {"document": "Rain fell in Oslo on Monday.", "claim": "it snowed in rome .", "label": "0"},
+    ]
+    (tmp_path / "a.json").write_text(json.dumps(items))
+    (tmp_path / "b.json").write_text(json.dumps({f"k{i}": x for i, x in enumerate(items)}))
+    (tmp_path / "c.jsonl").write_text("\n".join(json.dumps(x) for x in items))
+    for name in ("a.json", "b.json", "c.jsonl"):
+        pairs = load_pairs(tmp_path / name)
+        assert [p.label for p in pairs] == [1, 0]
+        assert pairs[0].summary == "it rained in oslo ."
+
+
+def test_load_pairs_field_options_and_split(tmp_path):
+    rows = [
+        {"src": "A text.", "hyp": "A.", "ok": 1, "split": "test"},
+        {"src": "B text.", "hyp": "B.", "ok": 0, "split": "valid"},
+    ]
+    (tmp_path / "d.jsonl").write_text("\n".join(json.dumps(x) for x in rows))
+    pairs = load_pairs(tmp_path / "d.jsonl", "src", "hyp", "ok", split="valid")
+    assert [(p.doc, p.label) for p in pairs] == [("B text.", 0)]
+    with pytest.raises(typer.BadParameter):
+        load_pairs(tmp_path / "d.jsonl")  # no default field for the document
+
+
+@pytest.mark.shared
+@pytest.mark.skipif(not FRANK.is_file(), reason="needs ../shared/data/raw/frank (the shared data folder is absent)")
+def test_eval_json_shape_on_frank_rows():
+    result = CliRunner().invoke(_app(), [str(FRANK), "--split", "test", "--limit", "6", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output.strip().splitlines()[-1])
+    assert out["task"] == "check" and out["n"] == 6 and out["dataset"] == "frank_joined:test"
+    assert set(out["systems"]) == {"newsfuse", "rouge2_precision", "entity_overlap", "minilm_cosine"}
+    for metrics in out["systems"].values():
+        assert set(metrics) == {"balanced_accuracy", "roc_auc"}
+        assert 0.0 <= metrics["balanced_accuracy"] <= 1.0
+        assert metrics["roc_auc"] is None or 0.0 <= metrics["roc_auc"] <= 1.0
