@@ -1,0 +1,341 @@
+"""The pipeline: the only module that knows the order of the stages.
+
+ingest -> extract -> dedupe -> embed -> cluster -> (store) ... brief -> check
+
+Articles are processed in batches; each batch is written in one store transaction together with
+the clusterer's state, so an ingest that fails or is interrupted midway leaves the store exactly as
+it was after the last complete batch, and rerunning it picks up where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from .config import Settings, load_settings
+from .dedupe import Deduper
+from .model import Article, Brief, CheckReport, IngestReport, RawDocument, Story
+from .store import ArticleQuery, Repository, open_repository
+
+__all__ = ["Pipeline", "NotFound", "EMBED_MODEL"]
+
+log = logging.getLogger("newsfuse")
+
+EMBED_MODEL = "all-MiniLM-L6-v2"
+_CLUSTER_STATE = "cluster.v1"
+
+ProgressFn = Callable[[str, int, int | None], None]
+
+
+class NotFound(LookupError):
+    """A story or article id that is not in the store."""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Pipeline:
+    """Runs the stages against one store.
+
+    Every collaborator can be injected (tests pass their own); by default the store comes from
+    ``settings.db``, the encoder is the process-wide MiniLM, the checker is the shipped verifier.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        repo: Repository | None = None,
+        encoder: Any | None = None,
+        checker: Any | None = None,
+        fetcher: Any | None = None,
+    ) -> None:
+        self.settings = settings or load_settings()
+        self._repo = repo
+        self._encoder = encoder
+        self._checker = checker
+        self._fetcher = fetcher
+
+    # -- collaborators (lazy: opening the model costs seconds) ----------------------------------------
+    @property
+    def repo(self) -> Repository:
+        if self._repo is None:
+            self._repo = open_repository(self.settings.db)
+        return self._repo
+
+    @property
+    def encoder(self) -> Any:
+        if self._encoder is None:
+            from .embed import get_encoder
+
+            self._encoder = get_encoder(self.settings.encode_batch_size)
+        return self._encoder
+
+    @property
+    def checker(self) -> Any:
+        if self._checker is None:
+            from .check import Checker
+
+            self._checker = Checker.load(self.settings)
+        return self._checker
+
+    @property
+    def fetcher(self) -> Any:
+        if self._fetcher is None:
+            from .ingest.http import Fetcher
+
+            self._fetcher = Fetcher(self.settings)
+        return self._fetcher
+
+    def close(self) -> None:
+        if self._repo is not None:
+            self._repo.close()
+            self._repo = None
+        if self._fetcher is not None and hasattr(self._fetcher, "close"):
+            self._fetcher.close()
+            self._fetcher = None
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- stage state ---------------------------------------------------------------------------------
+    def _load_deduper(self) -> Deduper:
+        dd = Deduper(threshold=self.settings.near_duplicate_threshold)
+        hashes = {a.id: a.content_hash for a in self.repo.list_articles(ArticleQuery(include_duplicates=False))}
+        dd.load((aid, hashes[aid], sig) for aid, sig in self.repo.iter_signatures() if aid in hashes)
+        return dd
+
+    def _load_clusterer(self) -> Any:
+        from .cluster import OnlineClusterer
+
+        state = self.repo.get_state(_CLUSTER_STATE)
+        if state:
+            return OnlineClusterer.loads(state, self.settings)
+        return OnlineClusterer(self.settings)
+
+    # -- ingest --------------------------------------------------------------------------------------
+    def ingest(
+        self,
+        inputs: Sequence[str],
+        progress: ProgressFn | None = None,
+        batch_size: int = 32,
+    ) -> IngestReport:
+        """Read, extract, deduplicate, embed, cluster and store ``inputs`` (paths and URLs)."""
+        from .ingest import Skipped, iter_raw
+
+        fetcher = self.fetcher if any(i.lower().startswith(("http://", "https://")) for i in inputs) else None
+        return self._run(iter_raw(inputs, self.settings, fetcher=fetcher), Skipped, progress, batch_size)
+
+    def ingest_raw(
+        self, docs: Iterable[RawDocument], progress: ProgressFn | None = None, batch_size: int = 32
+    ) -> IngestReport:
+        """Like ``ingest`` for documents already in hand (the HTTP API, feed polling)."""
+        from .ingest import Skipped
+
+        return self._run(docs, Skipped, progress, batch_size)
+
+    def _run(
+        self, items: Iterable[Any], skipped_type: type, progress: ProgressFn | None, batch_size: int
+    ) -> IngestReport:
+        from .extract import ExtractError, extract_article
+
+        report = IngestReport()
+        deduper = self._load_deduper()
+        clusterer = self._load_clusterer()
+        batch: list[tuple[Article, RawDocument]] = []
+        pending_ids: set[str] = set()
+        for item in items:
+            report.seen += 1
+            if progress:
+                progress("read", report.seen, None)
+            if isinstance(item, skipped_type):
+                report.skip(item.location, item.reason)
+                log.warning("skipped %s: %s", item.location, item.reason)
+                continue
+            try:
+                article = extract_article(item, self.settings)
+            except ExtractError as exc:
+                report.skip(item.location, str(exc))
+                log.warning("skipped %s: %s", item.location, exc)
+                continue
+            except Exception as exc:  # noqa: BLE001 - one bad page must not stop the run
+                report.skip(item.location, f"extraction failed: {type(exc).__name__}: {exc}")
+                log.exception("extraction failed for %s", item.location)
+                continue
+            article.fetched_at = article.fetched_at or _now()
+            if article.id in pending_ids or self.repo.has_article(article.id):
+                report.unchanged += 1
+                continue
+            pending_ids.add(article.id)
+            batch.append((article, item))
+            if len(batch) >= batch_size:
+                self._commit_batch(batch, report, deduper, clusterer)
+                batch = []
+        if batch:
+            self._commit_batch(batch, report, deduper, clusterer)
+        return report
+
+    def _commit_batch(
+        self,
+        batch: list[tuple[Article, RawDocument]],
+        report: IngestReport,
+        deduper: Deduper,
+        clusterer: Any,
+    ) -> None:
+        from .cluster import embedding_text
+
+        sigs = {}
+        canon: list[Article] = []
+        for article, _raw in batch:
+            sig = deduper.signature(article.text)
+            sigs[article.id] = sig
+            match = deduper.find(article.content_hash, sig)
+            if match is not None:
+                article.duplicate_of = match.canonical_id
+            else:
+                deduper.add(article.id, article.content_hash, sig)
+                canon.append(article)
+        vectors = self.encoder.encode([embedding_text(a) for a in canon]) if canon else []
+        by_id = {a.id: a for a, _ in batch}
+        touched: set[str] = set()
+        for article, vec in zip(canon, vectors, strict=True):
+            article.story_id = clusterer.add(article, vec)
+            touched.add(article.story_id)
+        for article, _raw in batch:
+            if article.duplicate_of:
+                src = by_id.get(article.duplicate_of) or self.repo.get_article(article.duplicate_of)
+                article.story_id = src.story_id if src else None
+                if article.story_id:
+                    touched.add(article.story_id)
+        merges = list(getattr(clusterer, "merges", []))
+        with self.repo.transaction():
+            for article, raw in batch:
+                if self.repo.add_article(article, raw):
+                    report.stored += 1
+                    report.article_ids.append(article.id)
+                    if article.duplicate_of:
+                        report.duplicates += 1
+                    else:
+                        self.repo.put_signature(article.id, sigs[article.id])
+                else:
+                    report.unchanged += 1
+            for article, vec in zip(canon, vectors, strict=True):
+                self.repo.put_embedding(article.id, EMBED_MODEL, vec)
+            for src, into in merges:
+                members = [a.id for a in self.repo.list_articles(ArticleQuery(story_id=src))]
+                self.repo.set_article_story(members, into)
+                old = self.repo.get_story(src) or Story(id=src)
+                old.status, old.merged_into = "merged", into
+                self.repo.save_story(old)
+                self.repo.delete_brief(src)
+                touched.discard(src)
+                touched.add(into)
+            for sid in touched:
+                self._refresh_story(sid)
+            self.repo.set_state(_CLUSTER_STATE, clusterer.dumps())
+        if hasattr(clusterer, "merges"):
+            clusterer.merges.clear()
+
+    def _refresh_story(self, story_id: str) -> None:
+        members = self.repo.list_articles(ArticleQuery(story_id=story_id))
+        if not members:
+            return
+        old = self.repo.get_story(story_id)
+        dates = sorted(a.published or a.fetched_at or "" for a in members)
+        dates = [d for d in dates if d]
+        story = Story(
+            id=story_id,
+            article_ids=[a.id for a in members],
+            outlets=sorted({a.outlet for a in members}),
+            title=(old.title if old and old.title else members[0].title),
+            first_seen=dates[0] if dates else None,
+            last_seen=dates[-1] if dates else None,
+            status="open",
+        )
+        self.repo.save_story(story)
+        self.repo.delete_brief(story_id)  # stale: rebuilt on demand
+
+    def reextract(self, progress: ProgressFn | None = None) -> IngestReport:
+        """Rerun extraction on every stored raw payload; update articles whose text changed."""
+        from .extract import ExtractError, extract_article
+
+        report = IngestReport()
+        changed_stories: set[str] = set()
+        with self.repo.transaction():
+            for i, (aid, raw) in enumerate(self.repo.iter_raw(), start=1):
+                report.seen += 1
+                if progress:
+                    progress("reextract", i, None)
+                old = self.repo.get_article(aid)
+                if old is None:
+                    continue
+                try:
+                    new = extract_article(raw, self.settings)
+                except ExtractError as exc:
+                    report.skip(raw.location, str(exc))
+                    continue
+                if (new.text, new.title, new.author, new.published) == (old.text, old.title, old.author, old.published):
+                    report.unchanged += 1
+                    continue
+                old.text, old.title, old.author, old.published = new.text, new.title, new.author, new.published
+                old.content_hash = new.content_hash
+                self.repo.update_article(old)
+                report.stored += 1
+                if old.story_id:
+                    changed_stories.add(old.story_id)
+            for sid in changed_stories:
+                self.repo.delete_brief(sid)
+        return report
+
+    # -- stories and briefs --------------------------------------------------------------------------
+    def story_articles(self, story_id: str, include_duplicates: bool = False) -> list[Article]:
+        story = self.repo.get_story(story_id)
+        if story is None:
+            raise NotFound(f"no story with id {story_id!r}")
+        if story.status == "merged" and story.merged_into:
+            return self.story_articles(story.merged_into, include_duplicates)
+        return self.repo.list_articles(ArticleQuery(story_id=story_id, include_duplicates=include_duplicates))
+
+    def brief(self, story_id: str, rebuild: bool = False) -> Brief:
+        """The brief of a story, built (and stored) if it is missing or stale."""
+        story = self.repo.get_story(story_id)
+        if story is None:
+            raise NotFound(f"no story with id {story_id!r} (list them with 'newsfuse stories')")
+        if story.status == "merged" and story.merged_into:
+            return self.brief(story.merged_into, rebuild)
+        if not rebuild:
+            cached = self.repo.get_brief(story_id)
+            if cached is not None:
+                return cached
+        from .brief import build_brief
+
+        articles = self.story_articles(story_id)
+        brief = build_brief(story_id, articles, encoder=self.encoder, checker=self.checker, settings=self.settings)
+        all_members = self.story_articles(story_id, include_duplicates=True)
+        brief.outlets = sorted(set(brief.outlets) | {a.outlet for a in all_members})
+        brief.article_ids = [a.id for a in all_members]
+        with self.repo.transaction():
+            self.repo.save_brief(brief)
+            story.title = brief.headline or story.title
+            self.repo.save_story(story)
+        return brief
+
+    def brief_all(self, progress: ProgressFn | None = None, rebuild: bool = False) -> list[Brief]:
+        stories = self.repo.list_stories()
+        out = []
+        for i, story in enumerate(stories, start=1):
+            out.append(self.brief(story.id, rebuild=rebuild))
+            if progress:
+                progress("brief", i, len(stories))
+        return out
+
+    # -- check ---------------------------------------------------------------------------------------
+    def check(self, summary: str | list[str], sources: list[Article]) -> CheckReport:
+        if not sources:
+            raise ValueError("checking needs at least one source article")
+        return self.checker.check(summary, sources)

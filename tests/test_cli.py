@@ -1,0 +1,110 @@
+"""Each CLI command, run in-process through the real entry point."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fixtures_articles import write_jsonl
+from newsfuse.cli import main
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = 0
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def db(tmp_path):
+    return str(tmp_path / "cli.sqlite3")
+
+
+@pytest.fixture
+def loaded(capsys, db, tmp_path):
+    code, out, err = run(capsys, "--db", db, "ingest", str(write_jsonl(tmp_path / "a.jsonl")))
+    assert code == 0, err
+    return db
+
+
+def test_ingest_reports_counts_and_is_idempotent(capsys, loaded, tmp_path):
+    code, out, _ = run(capsys, "--db", loaded, "ingest", "--json", str(tmp_path / "a.jsonl"))
+    assert code == 0
+    report = json.loads(out)
+    assert report["stored"] == 0 and report["unchanged"] == 4
+
+
+def test_articles_json_lines(capsys, loaded):
+    code, out, _ = run(capsys, "--db", loaded, "articles", "--json")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(rows) == 4
+    assert {r["outlet"] for r in rows} == {"Harbor Ledger", "Valley Courier"}
+    assert all(r["title"] and len(r["text"]) > 200 for r in rows)
+    code, out, _ = run(capsys, "--db", loaded, "articles")
+    assert code == 0 and "Harbor Ledger" in out
+
+
+def test_stories_and_brief_in_every_format(capsys, loaded):
+    code, out, _ = run(capsys, "--db", loaded, "stories", "--json")
+    stories = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(stories) == 2
+    sid = stories[0]["id"]
+    code, md, _ = run(capsys, "--db", loaded, "brief", sid)
+    assert code == 0 and md.startswith("#")
+    code, js, _ = run(capsys, "--db", loaded, "brief", sid, "--format", "json")
+    brief = json.loads(js)
+    assert code == 0 and brief["story_id"] == sid and brief["synthesis"]
+    code, html, _ = run(capsys, "--db", loaded, "brief", sid, "--format", "html")
+    assert code == 0 and "<" in html and brief["headline"].split()[0] in html
+
+
+def test_env_var_selects_the_store(capsys, loaded, monkeypatch):
+    monkeypatch.setenv("NEWSFUSE_DB", loaded)
+    code, out, _ = run(capsys, "stories", "--json")
+    assert code == 0 and len(out.splitlines()) == 2
+
+
+def test_check_command(capsys, loaded, tmp_path):
+    from fixtures_articles import ARTICLES
+
+    src = tmp_path / "src.txt"
+    src.write_text(ARTICLES[0]["title"] + "\n\n" + ARTICLES[0]["text"], encoding="utf-8")
+    summ = tmp_path / "summary.txt"
+    summ.write_text(
+        "Fire chief Tomas Varga said 60 firefighters from four stations fought the blaze for six hours. "
+        "The mayor announced a ban on fireworks across the whole county.",
+        encoding="utf-8",
+    )
+    code, out, _ = run(capsys, "--db", loaded, "check", str(summ), "--source", str(src), "--json")
+    report = json.loads(out)
+    assert code == 0
+    labels = [v["label"] for v in report["verdicts"]]
+    assert labels[0] == "supported" and labels[1] != "supported"
+    code, _, _ = run(capsys, "--db", loaded, "check", str(summ), "--source", str(src), "--strict")
+    assert code == 1
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["ingest", "/no/such/file.html"], "no such file"),
+        (["brief", "s-does-not-exist"], "no story"),
+        (["check", "/no/summary.txt", "--source", "x"], "summary file not found"),
+    ],
+)
+def test_errors_are_one_line_without_traceback(capsys, db, args, message):
+    code, out, err = run(capsys, "--db", db, *args)
+    text = out + err
+    assert code != 0
+    assert message in text.lower()
+    assert "Traceback" not in text
+
+
+def test_bad_option_value_is_a_usage_error(capsys, db):
+    code, out, err = run(capsys, "--db", db, "brief", "x", "--format", "pdf")
+    assert code == 2 and "Traceback" not in out + err

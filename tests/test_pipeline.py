@@ -1,0 +1,120 @@
+"""The pipeline end to end on a temporary store: grouping, idempotence, failure safety, the seeds."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import shared_path
+from fixtures_articles import ARTICLES, write_jsonl
+from newsfuse.pipeline import NotFound, Pipeline
+from newsfuse.store import ArticleQuery
+
+
+@pytest.fixture
+def pipe(settings):
+    with Pipeline(settings) as p:
+        yield p
+
+
+def _stories_by_url(pipe):
+    by_story = {}
+    for a in pipe.repo.list_articles():
+        by_story.setdefault(a.story_id, set()).add(a.url)
+    return sorted(sorted(v) for v in by_story.values())
+
+
+def test_two_events_of_one_kind_become_two_stories(pipe, tmp_path):
+    report = pipe.ingest([str(write_jsonl(tmp_path / "a.jsonl"))])
+    assert report.stored == 4 and not report.skipped
+    groups = _stories_by_url(pipe)
+    assert groups == sorted([sorted(a["url"] for a in ARTICLES[:2]), sorted(a["url"] for a in ARTICLES[2:])])
+    stories = pipe.repo.list_stories()
+    assert len(stories) == 2 and all(len(s.outlets) == 2 for s in stories)
+
+
+def test_reingest_stores_nothing_twice(pipe, tmp_path):
+    path = str(write_jsonl(tmp_path / "a.jsonl"))
+    first = pipe.ingest([path])
+    second = pipe.ingest([path])
+    assert first.stored == 4
+    assert second.stored == 0 and second.unchanged == 4
+    assert pipe.repo.count_articles() == 4 and pipe.repo.count_stories() == 2
+
+
+def test_wire_copy_is_a_duplicate_linked_to_its_story(pipe, tmp_path):
+    wire = dict(ARTICLES[2], url="https://metrowire.example/larkspur", source="Metro Wire")
+    report = pipe.ingest([str(write_jsonl(tmp_path / "a.jsonl", ARTICLES + [wire]))])
+    assert report.duplicates == 1
+    dup = next(a for a in pipe.repo.list_articles() if a.outlet == "Metro Wire")
+    original = next(a for a in pipe.repo.list_articles() if a.url == ARTICLES[2]["url"])
+    assert dup.duplicate_of == original.id and dup.story_id == original.story_id
+    story = pipe.repo.get_story(original.story_id)
+    assert "Metro Wire" in story.outlets  # counted as coverage by that outlet
+
+
+def test_batch_that_fails_midway_leaves_store_as_it_was(pipe, tmp_path, monkeypatch):
+    path = str(write_jsonl(tmp_path / "a.jsonl"))
+    pipe.ingest([str(write_jsonl(tmp_path / "first.jsonl", ARTICLES[:2]))])
+    before = [(a.id, a.story_id, a.text) for a in pipe.repo.list_articles()]
+    state_before = pipe.repo.get_state("cluster.v1")
+    real_put = pipe.repo.put_embedding
+    calls = {"n": 0}
+
+    def failing_put(*args, **kw):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError("disk full")
+        return real_put(*args, **kw)
+
+    monkeypatch.setattr(pipe.repo, "put_embedding", failing_put)
+    with pytest.raises(OSError, match="disk full"):
+        pipe.ingest([path], batch_size=8)
+    assert [(a.id, a.story_id, a.text) for a in pipe.repo.list_articles()] == before
+    assert pipe.repo.get_state("cluster.v1") == state_before
+    monkeypatch.setattr(pipe.repo, "put_embedding", real_put)
+    again = pipe.ingest([path])
+    assert again.stored == 2 and again.unchanged == 2
+    assert pipe.repo.count_stories() == 2
+
+
+def test_bad_inputs_are_counted_skips(pipe, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"title": "x", "text": "too short"}\nnot json at all\n{"title": "no body"}\n', encoding="utf-8")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    report = pipe.ingest([str(bad), str(empty), str(tmp_path / "missing.html")])
+    assert report.stored == 0
+    reasons = " | ".join(r for _, r in report.skipped)
+    assert len(report.skipped) == 5, reasons
+    assert "invalid JSON" in reasons and "empty file" in reasons and "no such file" in reasons
+    assert "short" in reasons
+
+
+def test_brief_cites_both_outlets(pipe, tmp_path):
+    pipe.ingest([str(write_jsonl(tmp_path / "a.jsonl"))])
+    story = next(s for s in pipe.repo.list_stories() if "Dunmore" in s.title or "Kessler" in s.title)
+    brief = pipe.brief(story.id)
+    assert brief.headline
+    cited = {c.outlet for s in brief.synthesis for c in s.citations}
+    assert cited == {"Harbor Ledger", "Valley Courier"}
+    assert pipe.repo.get_brief(story.id) == brief  # stored
+    with pytest.raises(NotFound):
+        pipe.brief("s-nope")
+
+
+def test_seeds_form_one_story_whose_brief_cites_both(pipe):
+    seeds = shared_path("seeds")
+    a = next(seeds.glob("000_*.txt"))
+    b = next(seeds.glob("002_*.txt"))
+    report = pipe.ingest([str(a), str(b)])
+    assert report.stored == 2, report.skipped
+    arts = pipe.repo.list_articles()
+    assert len({x.story_id for x in arts}) == 1
+    for art in arts:
+        assert art.title and len(art.title) < 200
+        assert "Be the first to leave a comment" not in art.text
+        assert "NORTH KOREA VOWS TO" not in art.text
+    brief = pipe.brief(arts[0].story_id)
+    cited = {c.article_id for s in brief.synthesis for c in s.citations}
+    assert cited == {x.id for x in arts}
+    assert pipe.repo.list_articles(ArticleQuery(story_id=arts[0].story_id, include_duplicates=False))
