@@ -151,9 +151,22 @@ class SourceIndex:
         self, claim: TextInfo, claim_vec: np.ndarray | None, k: int = 3
     ) -> tuple[list[int], list[float], list[float], float]:
         """The ``k`` best evidence sentences: indices, cosines, retrieval scores; and the max cosine over all."""
-        n = len(self.sentences)
-        if n == 0:
+        if not self.sentences:
             return [], [], [], 0.0
+        lex, cos, _, _ = self._match(claim, claim_vec)
+        score = 0.5 * lex + 0.5 * cos
+        order = np.argsort(-score, kind="stable")[:k]
+        return (
+            [int(i) for i in order],
+            [float(cos[i]) for i in order],
+            [float(score[i]) for i in order],
+            float(cos.max()),
+        )
+
+    def _match(
+        self, claim: TextInfo, claim_vec: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray, dict[str, float], float]:
+        """Per sentence: IDF-weighted share of the claim's content words it holds, and its cosine."""
         bg = background()
         mx = bg.max_idf()
         content = set(claim.content)
@@ -164,11 +177,33 @@ class SourceIndex:
             cos = self.vectors @ claim_vec
         else:
             cos = lex.copy()
+        return lex, cos, weights, total
+
+    def cover(self, claim: TextInfo, claim_vec: np.ndarray | None, k: int = 3) -> tuple[list[int], list[float]]:
+        """Evidence to show for a claim: the best sentence (as in :meth:`rank`), then, greedily, the
+        sentences that add most of the claim's words not yet covered (half the weight) or are closest
+        in meaning (the other half). Returns indices and their plain retrieval scores (as in ``rank``).
+
+        ``rank``'s top 3 often repeat one fact from several articles; this picks the sentence that
+        holds the rest of a fused claim (e.g. a detail only one outlet reports). Used for display
+        only: the model's features use ``rank``, as in training.
+        """
+        if not self.sentences:
+            return [], []
+        lex, cos, weights, total = self._match(claim, claim_vec)
         score = 0.5 * lex + 0.5 * cos
-        order = np.argsort(-score, kind="stable")[:k]
-        return (
-            [int(i) for i in order],
-            [float(cos[i]) for i in order],
-            [float(score[i]) for i in order],
-            float(cos.max()),
-        )
+        first = int(np.argmax(score))
+        chosen = [first]
+        covered = set(claim.content) & self._content_sets[first]
+        while len(chosen) < min(k, len(self.sentences)):
+            best, best_j = -np.inf, -1
+            for j, cs in enumerate(self._content_sets):
+                if j in chosen:
+                    continue
+                gain = sum(weights[w] for w in (cs - covered) if w in weights) / total
+                val = 0.5 * gain + 0.5 * float(cos[j])
+                if val > best:
+                    best, best_j = val, j
+            chosen.append(best_j)
+            covered |= set(claim.content) & self._content_sets[best_j]
+        return chosen, [float(score[j]) for j in chosen]

@@ -38,10 +38,22 @@ __all__ = [
 ]
 
 DEFAULT_WEIGHTS = "checker.json"
+_MAX_SWAP = 4  # longest differing span (tokens) that still reads as a swapped number, name or antonym
 
 
 def _sigmoid(x: np.ndarray | float) -> np.ndarray | float:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
+
+
+def _acronym_of(claim_words: Sequence[str], ev_words: Sequence[str]) -> bool:
+    """Whether a short claim token spells the initials of consecutive evidence words ("us" / "united states")."""
+    for tok in claim_words:
+        n = len(tok)
+        if 2 <= n <= 4 and tok.isalpha():
+            for i in range(len(ev_words) - n + 1):
+                if "".join(w[:1] for w in ev_words[i : i + n]) == tok:
+                    return True
+    return False
 
 
 class CombinerModel:
@@ -142,8 +154,8 @@ class ClaimResult:
 
     sentence: str
     features: dict[str, float]
-    evidence: list[int]  # indices into the SourceIndex, best first
-    evidence_scores: list[float]  # retrieval scores (cosine and word coverage mixed)
+    evidence: list[int]  # indices into the SourceIndex shown as evidence (``SourceIndex.cover``), best first
+    evidence_scores: list[float]  # their retrieval scores (cosine and word coverage mixed)
     conflicts: list[Conflict]
 
 
@@ -153,8 +165,15 @@ class Checker:
     def __init__(self, model: dict[str, Any], encoder: Any | None = None, settings: Any | None = None) -> None:
         self.model = model
         self.sentence_model = CombinerModel(model["sentence_model"])
-        summ = model.get("summary_model")
-        self.summary_model = CombinerModel(summ) if summ and "type" in summ else None
+        summ = model.get("summary_model") or {}
+        self.summary_model = CombinerModel(summ) if "type" in summ else None
+        # version-1 weights store the summary model as ``logit = min * a + mean * b + intercept`` over the
+        # calibrated claim logits (no "type" key); the shipped threshold was fitted for that formula
+        self._summary_linear = (
+            (float(summ["min"]), float(summ["mean"]), float(summ["intercept"]))
+            if self.summary_model is None and {"min", "mean", "intercept"} <= set(summ)
+            else None
+        )
         self.threshold = float(model.get("threshold", 0.5))
         self.sentence_threshold = float(model.get("sentence_threshold", 0.5))
         self.encoder = encoder
@@ -202,7 +221,8 @@ class Checker:
             )
             if vec is None:  # no encoder: stand in lexical coverage for the cosines
                 feats["cos_max"] = feats["cos_top"] = feats["lex1"]
-            out.append(ClaimResult(claim, feats, order, scores, conflicts))
+            shown, shown_scores = index.cover(info, vec, k=3)
+            out.append(ClaimResult(claim, feats, shown, shown_scores, conflicts))
         return out
 
     def claim_logits(self, results: Sequence[ClaimResult]) -> np.ndarray:
@@ -216,6 +236,9 @@ class Checker:
         if logits.size == 0:
             return 0.0
         if self.summary_model is None:
+            if self._summary_linear is not None:
+                a, b, c = self._summary_linear
+                return float(a * logits.min() + b * logits.mean() + c)
             return float(logits.min())
         feats = summary_features(logits, [r.features for r in results] if results is not None else [])
         return float(self.summary_model.logits(self.summary_model.matrix([feats]))[0])
@@ -235,7 +258,7 @@ class Checker:
             evidence = self._evidence(res, index)
             if p >= self.sentence_threshold:
                 label = "supported"
-            elif res.conflicts and res.features.get("lex1", 0.0) >= 0.5:
+            elif self._contradiction(res):
                 label = "contradicted"
             else:
                 label = "unsupported"
@@ -253,12 +276,36 @@ class Checker:
         return float(_sigmoid(self.summary_logit(self.claim_logits(results), results)))
 
     @staticmethod
+    def _contradiction(res: ClaimResult) -> bool:
+        """A conflict that reads as a substitution inside a closely aligned sentence, not a rewrite.
+
+        The claim must be mostly covered by its best evidence (``lex1`` >= 0.5). A changed number, name
+        or antonym counts only when the differing spans are short (at most ``_MAX_SWAP`` tokens on each
+        side): long differing spans are paraphrase, where a name or a negation on one side alone proves
+        nothing. A negation mismatch needs the word pairs themselves to agree (``bi1`` >= 0.5).
+        These constants were set by reading, not fitted; they only choose between "contradicted" and
+        "unsupported" and do not change any score.
+        """
+        f = res.features
+        if f.get("lex1", 0.0) < 0.5:
+            return False
+        for c in res.conflicts:
+            if c.kind == "negation":
+                if f.get("bi1", 0.0) >= 0.5:
+                    return True
+            elif len(c.claim.split()) <= _MAX_SWAP and len(c.evidence.split()) <= _MAX_SWAP:
+                if c.kind == "name" and _acronym_of(c.claim.split(), c.evidence.split()):
+                    continue  # "US" for "United States" is the same name
+                return True
+        return False
+
+    @staticmethod
     def _evidence(res: ClaimResult, index: SourceIndex) -> list[Evidence]:
         out: list[Evidence] = []
         for rank, (j, score) in enumerate(zip(res.evidence, res.evidence_scores, strict=True)):
             s = index.sentences[j]
-            if rank > 0 and score < 0.35:  # only the best sentence when the others are weak
-                break
+            if rank > 0 and score < 0.35:  # the best sentence always; the others only when not weak
+                continue
             out.append(
                 Evidence(
                     text=s.text,

@@ -420,6 +420,10 @@ class OnlineClusterer:
         what it was first judged on (on ECB+, which is undated, this never fires; re-homing undated
         articles at the join threshold cost 0.5 points of BCubed precision there). Stories of two or
         more articles are left to ``_maybe_merge`` and its stricter threshold.
+
+        Measured trade-off: the demo's two angle pieces join their stories, ECB+ is unchanged (undated);
+        on the first 20,000 articles of the synthetic bench stream (``bench.build_stream``, seed 0)
+        BCubed F1 goes from 0.760 to 0.752 and clustering costs about 10% more CPU.
         """
         if self._index is None or story.status != "open" or len(story.members) < 2 or story.centroid is None:
             return
