@@ -117,6 +117,24 @@ def test_broken_html_with_unclosed_tags():
         assert para in art.text
 
 
+def test_a_broken_install_is_an_error_not_a_skipped_page(monkeypatch):
+    # justext (inside trafilatura) imports lxml.html.clean; when that package is missing every page
+    # failed as "unparseable HTML" and a whole corpus was silently skipped. It must fail loudly.
+    import newsfuse.extract.html as html_mod
+
+    def missing(*_a, **_k):
+        raise ImportError("lxml.html.clean module is now a separate project lxml_html_clean")
+
+    monkeypatch.setattr(html_mod, "extract_html", missing)
+    with pytest.raises(ImportError):
+        extract_article(html_doc(page(STORY)))
+
+
+def test_lxml_html_clean_is_installed():
+    # A declared dependency (pyproject.toml); trafilatura cannot read any page without it.
+    import lxml.html.clean  # noqa: F401
+
+
 @pytest.mark.parametrize("payload", [b"", b"   \n\t  ", b"<html><head></head><body></body></html>"])
 def test_empty_page_is_rejected(payload):
     with pytest.raises(ExtractError) as err:

@@ -318,6 +318,11 @@ def demo(
         table.add_row(row["id"], str(row["outlets"]), row["headline"])
     console.print(table)
     console.print(f"site written to [bold]{result['out']}[/] (open index.html); store: {result['db']}")
+    if result["skipped"]:
+        err.print(
+            f"[yellow]warning:[/] {result['skipped']} corpus file(s) skipped; the bundled corpus should "
+            f"ingest whole (first: {result['skipped_reasons'][0]})"
+        )
 
 
 def _register_optional() -> None:

@@ -27,6 +27,7 @@ def run_demo(pipeline: Any, out: Path, progress: Any = None) -> dict[str, Any]:
         "articles": repo.count_articles(),
         "duplicates": n_dup,
         "skipped": len(report.skipped),
+        "skipped_reasons": [f"{Path(loc).name}: {why}" for loc, why in report.skipped],
         "stored_now": report.stored,
         "out": str(out),
         "db": repo.location,

@@ -270,8 +270,8 @@ def _read_html(parts: _Parts, html: str, url: str | None, settings: Settings) ->
 
     try:
         found = extract_html(html, url, min_chars=settings.min_article_chars)
-    except ExtractError:
-        raise
+    except (ExtractError, ImportError):
+        raise  # ImportError: a broken install (e.g. lxml without lxml_html_clean), never a page's fault
     except ValueError as exc:
         raise ExtractError(str(exc) or "not an article page") from exc
     except Exception as exc:  # noqa: BLE001 - a parser crash on hostile HTML is a skip, not a pipeline failure
