@@ -146,3 +146,31 @@ def test_combiner_trees_and_logistic_agree_on_format():
     )
     out = trees.logits(trees.matrix([{"x": 0.1}, {"x": 0.9}, {}]))
     assert np.allclose(out, [-0.5, 1.5, -0.5])
+
+
+def test_version1_summary_model_is_applied_as_trained():
+    # v1 weights store the summary model as min/mean/intercept over the claim logits; the shipped
+    # threshold was fitted for that formula, so it must not fall back to the minimum alone
+    from newsfuse.check.verifier import Checker
+
+    sentence = {"type": "logistic", "features": ["x"], "mean": [0.0], "scale": [1.0], "coef": [1.0], "intercept": 0.0}
+    checker = Checker({"sentence_model": sentence, "summary_model": {"min": 0.5, "mean": 2.0, "intercept": -1.0}})
+    logits = np.array([-1.0, 2.0, 3.0])
+    assert checker.summary_logit(logits) == pytest.approx(0.5 * -1.0 + 2.0 * 4.0 / 3.0 - 1.0)
+
+
+def test_long_rewrites_and_acronyms_are_not_contradictions(checker):
+    from newsfuse.check.features import Conflict
+    from newsfuse.check.verifier import ClaimResult
+
+    def res(*conflicts, lex1=0.8, bi1=0.2):
+        return ClaimResult("s", {"lex1": lex1, "bi1": bi1}, [], [], list(conflicts))
+
+    assert checker._contradiction(res(Conflict("number", "84", "48")))
+    assert not checker._contradiction(res(Conflict("number", "84", "48"), lex1=0.3))
+    assert not checker._contradiction(res(Conflict("name", "faults uk", "criticised the united kingdom")))
+    assert checker._contradiction(res(Conflict("name", "ellen carter", "david ortiz")))
+    long = Conflict("name", "riverton plans to widen its tram network across the valley", "carter on tuesday")
+    assert not checker._contradiction(res(long))
+    assert not checker._contradiction(res(Conflict("negation", "affirmed", "negated")))
+    assert checker._contradiction(res(Conflict("negation", "negated", "affirmed"), bi1=0.7))

@@ -43,7 +43,21 @@ LABELS = [
 ]
 
 # Sentences the shipped model gets wrong (measured; see MODEL_CARD.md). Empty when all agree.
-KNOWN_MISSES: dict[str, str] = {}
+# All ten are restatements the model scores below the sentence threshold (0.70, fixed on the real
+# training sentences): the lexical features punish the summary's paraphrase and framing words.
+_THR = "the sentence threshold is 0.70"
+KNOWN_MISSES: dict[str, str] = {
+    "North Korea criticizes US-Japan missile deal as provocative": f"measured: unsupported (0.60; {_THR})",
+    "North Korea condemned the co-production agreement": f"measured: unsupported (0.69; {_THR})",
+    "This agreement, reached during a recent visit": f"measured: unsupported (0.37; {_THR})",
+    "The situation highlights growing insecurity": f"measured: unsupported (0.25; {_THR})",
+    "This announcement came just after": f"measured: unsupported (0.57; {_THR})",
+    "North Korea's response, articulated by an unnamed": f"measured: unsupported (0.17; {_THR})",
+    "The North Korean official expressed strong opposition": f"measured: unsupported (0.23; {_THR})",
+    "During Hegseth's visit, the U.S. reinforced": f"measured: unsupported (0.58; {_THR})",
+    "In summation, North Korea's vehement critique": f"measured: unsupported (0.28; {_THR})",
+    "With each step towards military collaboration": f"measured: unsupported (0.40; {_THR})",
+}
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +96,14 @@ def test_supported_sentences_cite_the_right_article(report):
     # "space and cyber" is only in 002
     v = report.verdicts[7]
     assert any(e.article_id == "002" and "cyber" in e.text for e in v.evidence)
+
+
+def test_restatements_are_never_called_contradicted(report):
+    # a sentence hand-labelled supported may be missed ("unsupported"), but calling it "contradicted"
+    # is a worse error: long reworded spans are paraphrase, not a swapped name or number
+    wrong = [
+        v.sentence[:30]
+        for v, (_, supported, _) in zip(report.verdicts, LABELS, strict=True)
+        if supported and v.label == "contradicted"
+    ]
+    assert wrong == []

@@ -7,8 +7,9 @@ the summary into claims, finds the best 1-3 source sentences for each, computes 
 :mod:`newsfuse.check.features` and returns a :class:`~newsfuse.model.CheckReport`.
 
 Labels: ``supported`` when the calibrated probability reaches the sentence threshold; otherwise
-``contradicted`` when the best evidence is closely aligned and something in it conflicts (a changed
-number, name, negation or antonym), else ``unsupported``.
+``contradicted`` when the best evidence is closely aligned and something in it conflicts (a short
+swap of a number, name or antonym, or a negation flip; see ``Checker._contradiction``), else
+``unsupported``. The evidence shown is chosen by ``SourceIndex.cover``; the features use ``rank``.
 """
 
 from __future__ import annotations
