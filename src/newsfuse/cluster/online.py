@@ -415,11 +415,11 @@ class OnlineClusterer:
         An article that opened its own story was compared with the stories as they were when it
         arrived. When a neighbouring story has grown since, the article joins it if the scorer, seeing
         the story as it is now, would put the article there (the join threshold, and only when this
-        story is the article's best candidate). Only dated articles published inside the story's
-        dated span (give or take a day) are revisited: an undated article, or one far from the span, has no evidence beyond
-        what it was first judged on (on ECB+, which is undated, this never fires; re-homing undated
-        articles at the join threshold cost 0.5 points of BCubed precision there). Stories of two or
-        more articles are left to ``_maybe_merge`` and its stricter threshold.
+        story is the article's best candidate). Only dated articles published within a day of the
+        story's dated span are revisited: an undated article, or one far from the span, has no
+        evidence beyond what it was first judged on (on ECB+, which is undated, this never fires;
+        re-homing undated articles at the join threshold cost 0.5 points of BCubed precision there).
+        Stories of two or more articles are left to ``_maybe_merge`` and its stricter threshold.
 
         Measured trade-off: the demo's two angle pieces join their stories, ECB+ is unchanged (undated);
         on the first 20,000 articles of the synthetic bench stream (``bench.build_stream``, seed 0)
