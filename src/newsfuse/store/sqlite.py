@@ -48,6 +48,25 @@ def _row_to_article(row: sqlite3.Row) -> Article:
     )
 
 
+def _article_values(article: Article) -> tuple[object, ...]:
+    """The stored columns of ``article`` after its id, in ``_ARTICLE_COLUMNS`` order."""
+    return (
+        article.title,
+        article.text,
+        article.outlet,
+        article.url,
+        article.canonical_url,
+        article.author,
+        article.published,
+        article.language,
+        article.content_hash,
+        article.duplicate_of,
+        article.story_id,
+        article.fetched_at,
+        json.dumps(article.extra, ensure_ascii=False, default=str),
+    )
+
+
 class SQLiteRepository(Repository):
     """Repository on one SQLite file. Safe to share between threads of one process."""
 
@@ -132,23 +151,7 @@ class SQLiteRepository(Repository):
             cur = self._execute(
                 f"INSERT OR IGNORE INTO articles ({_ARTICLE_COLUMNS}, created_at) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    article.id,
-                    article.title,
-                    article.text,
-                    article.outlet,
-                    article.url,
-                    article.canonical_url,
-                    article.author,
-                    article.published,
-                    article.language,
-                    article.content_hash,
-                    article.duplicate_of,
-                    article.story_id,
-                    article.fetched_at,
-                    json.dumps(article.extra, ensure_ascii=False, default=str),
-                    _now(),
-                ),
+                (article.id, *_article_values(article), _now()),
             )
             if cur.rowcount == 0:
                 return False
@@ -173,22 +176,7 @@ class SQLiteRepository(Repository):
             self._execute(
                 "UPDATE articles SET title=?, text=?, outlet=?, url=?, canonical_url=?, author=?, published=?, "
                 "language=?, content_hash=?, duplicate_of=?, story_id=?, fetched_at=?, extra=? WHERE id=?",
-                (
-                    article.title,
-                    article.text,
-                    article.outlet,
-                    article.url,
-                    article.canonical_url,
-                    article.author,
-                    article.published,
-                    article.language,
-                    article.content_hash,
-                    article.duplicate_of,
-                    article.story_id,
-                    article.fetched_at,
-                    json.dumps(article.extra, ensure_ascii=False, default=str),
-                    article.id,
-                ),
+                (*_article_values(article), article.id),
             )
 
     def get_article(self, article_id: str) -> Article | None:
