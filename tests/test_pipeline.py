@@ -118,3 +118,18 @@ def test_seeds_form_one_story_whose_brief_cites_both(pipe):
     cited = {c.article_id for s in brief.synthesis for c in s.citations}
     assert cited == {x.id for x in arts}
     assert pipe.repo.list_articles(ArticleQuery(story_id=arts[0].story_id, include_duplicates=False))
+
+
+def test_read_source_extracts_without_storing(pipe, tmp_path):
+    from newsfuse.pipeline import SourceUnreadable
+
+    src = tmp_path / "statement.txt"
+    src.write_text("Council statement\n\nThe council approved the budget on Tuesday.\n", encoding="utf-8")
+    arts = pipe.read_source(str(src))
+    assert len(arts) == 1 and "approved the budget" in arts[0].text  # short texts are fine as sources
+    assert pipe.repo.count_articles() == 0  # nothing stored
+    with pytest.raises(SourceUnreadable, match="missing.txt"):
+        pipe.read_source(str(tmp_path / "missing.txt"))
+    (tmp_path / "empty.txt").write_text("   \n", encoding="utf-8")
+    with pytest.raises(SourceUnreadable):
+        pipe.read_source(str(tmp_path / "empty.txt"))

@@ -222,22 +222,15 @@ def brief(
 
 def _load_source(pipe: Any, src: str) -> list[Any]:
     """A --source value: a stored article id, a file, or a URL -> Articles."""
+    from .pipeline import SourceUnreadable
+
     art = pipe.repo.get_article(src)
     if art is not None:
         return [art]
-    from .extract import ExtractError, extract_article
-    from .ingest import Skipped, iter_raw
-
-    out = []
-    fetcher = pipe.fetcher if src.lower().startswith(("http://", "https://")) else None
-    for item in iter_raw([src], pipe.settings.replace(min_article_chars=1), fetcher=fetcher):
-        if isinstance(item, Skipped):
-            raise UserError(f"cannot read source {item.location}: {item.reason}")
-        try:
-            out.append(extract_article(item, pipe.settings.replace(min_article_chars=1)))
-        except ExtractError as exc:
-            raise UserError(f"cannot read source {item.location}: {exc}") from exc
-    return out
+    try:
+        return pipe.read_source(src)
+    except SourceUnreadable as exc:
+        raise UserError(f"cannot read source {src}: {exc}") from exc
 
 
 @app.command()

@@ -19,7 +19,7 @@ from .dedupe import Deduper
 from .model import Article, Brief, CheckReport, IngestReport, RawDocument, Story
 from .store import ArticleQuery, Repository, open_repository
 
-__all__ = ["Pipeline", "NotFound", "EMBED_MODEL"]
+__all__ = ["Pipeline", "NotFound", "SourceUnreadable", "EMBED_MODEL"]
 
 log = logging.getLogger("newsfuse")
 
@@ -31,6 +31,10 @@ ProgressFn = Callable[[str, int, int | None], None]
 
 class NotFound(LookupError):
     """A story or article id that is not in the store."""
+
+
+class SourceUnreadable(ValueError):
+    """A source given for a check (file or URL) that cannot be read or holds no text."""
 
 
 def _now() -> str:
@@ -335,6 +339,29 @@ class Pipeline:
         return out
 
     # -- check ---------------------------------------------------------------------------------------
+    def read_source(self, location: str) -> list[Article]:
+        """Articles from a file, folder or http(s) URL, extracted but not stored (sources of a check).
+
+        Any length of text is accepted (a source may be a short statement). Raises
+        :class:`SourceUnreadable` with the reason when nothing can be read.
+        """
+        from .extract import ExtractError, extract_article
+        from .ingest import Skipped, iter_raw
+
+        relaxed = self.settings.replace(min_article_chars=1)
+        fetcher = self.fetcher if location.lower().startswith(("http://", "https://")) else None
+        out: list[Article] = []
+        for item in iter_raw([location], relaxed, fetcher=fetcher):
+            if isinstance(item, Skipped):
+                raise SourceUnreadable(f"cannot read {item.location}: {item.reason}")
+            try:
+                out.append(extract_article(item, relaxed))
+            except ExtractError as exc:
+                raise SourceUnreadable(f"cannot read {item.location}: {exc}") from exc
+        if not out:
+            raise SourceUnreadable(f"nothing readable at {location}")
+        return out
+
     def check(self, summary: str | list[str], sources: list[Article]) -> CheckReport:
         if not sources:
             raise ValueError("checking needs at least one source article")

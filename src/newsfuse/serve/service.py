@@ -417,23 +417,14 @@ class NewsService:
     def _fetch_source(self, i: int, url: str) -> list[Article]:
         if not url.lower().startswith(("http://", "https://")):
             raise ApiError(400, "bad_request", f"source {i}: only http(s) URLs can be fetched")
+        from ..pipeline import SourceUnreadable
+
         try:
-            from ..extract import ExtractError, extract_article
-            from ..ingest import Skipped, iter_raw
+            return self.pipeline.read_source(url)
+        except SourceUnreadable as exc:
+            raise ApiError(422, "source_unreadable", f"source {i}: {exc}") from exc
         except ImportError as exc:
             raise ApiError(503, "unavailable", "fetching sources needs the ingest and extract stages") from exc
-        relaxed = self.settings.replace(min_article_chars=1)
-        out: list[Article] = []
-        for item in iter_raw([url], relaxed, fetcher=self.pipeline.fetcher):
-            if isinstance(item, Skipped):
-                raise ApiError(422, "source_unreadable", f"source {i}: cannot read {url}: {item.reason}")
-            try:
-                out.append(extract_article(item, relaxed))
-            except ExtractError as exc:
-                raise ApiError(422, "source_unreadable", f"source {i}: cannot read {url}: {exc}") from exc
-        if not out:
-            raise ApiError(422, "source_unreadable", f"source {i}: nothing readable at {url}")
-        return out
 
     def check(self, summary: str | list[str], specs: Sequence[SourceSpec], story_id: str | None) -> CheckReport:
         """Check ``summary`` against the sources. Blocking: call through ``run``."""
