@@ -360,3 +360,27 @@ def test_many_articles_quotes_beyond_the_lead_are_kept():
     for c in q[0].citations:
         art = next(a for a in arts if a.id == c.article_id)
         assert art.text[c.start : c.end] == c.text and c.sentence_index == 8
+
+
+def test_coverage_terms_and_subsets():
+    """The synthesis objective's terms: corroboration, titles, leads and uncorroborated concepts."""
+    from types import SimpleNamespace
+
+    from newsfuse.brief.select import candidate_subsets, coverage_terms
+
+    units = [
+        SimpleNamespace(text="The harbour bridge reopened on Tuesday.", pos=0),
+        SimpleNamespace(text="Engineers praised the quick repairs.", pos=1),
+    ]
+    bodies = ["The harbour bridge reopened on Tuesday.", "Harbour bridge reopened after repairs.", "Ferries ran."]
+    titles = ["Bridge reopens", "", ""]
+    terms = coverage_terms(units, np.array([0.3, 0.1]), titles, bodies, [0, 1])((0,))
+    assert terms["corroboration"] == 3.0  # harbour, bridge, reopened: one more article each
+    assert terms["title"] == 2.0  # bridge, reopen(s): each in one title
+    assert terms["lead"] == 1.0 and terms["per_sentence"] == 1.0
+    assert terms["uncorroborated"] == 1.0  # tuesday
+    sims = np.array([[1.0, 0.2], [0.2, 1.0]])
+    assert candidate_subsets([0, 1], 3, [0, 1], sims) == [(0,), (1,), (0, 1)]
+    assert candidate_subsets([0, 1], 3, [0, 0], sims) == [(0,), (1,)]  # one fact: never both
+    assert candidate_subsets([0, 1], 3, None, sims) == [(0,), (1,), (0, 1)]  # facts not enforced
+    assert candidate_subsets([0, 1], 3, None, np.ones((2, 2))) == [(0,), (1,)]  # paraphrases: never both
