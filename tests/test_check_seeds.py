@@ -8,6 +8,7 @@ a mismatch is reported rather than hidden, and a fix shows up as an XPASS.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -22,42 +23,47 @@ pytestmark = [
     pytest.mark.skipif(not SEEDS.is_dir(), reason="needs ../shared/seeds (the shared data folder is absent)"),
 ]
 
-# (start of the sentence, supported?, reason)
+# One row per sentence of 001, in order: (sha1 of the sentence's first 40 characters, supported?, why).
+# The seed texts are not ours, so the sentences are identified by hash and the reasons are our own words.
 LABELS = [
-    ("North Korea criticizes US-Japan missile deal as provocative", True, "002: 'decried' the deal, 'a provocation'"),
-    ("North Korea condemned the co-production agreement", True, "000 sentence 1: condemned, exacerbating risks"),
-    ("This agreement, reached during a recent visit", True, "000: agreed during Hegseth's visit to Tokyo"),
-    ("The situation highlights growing insecurity", True, "000 last: strengthening deterrence vs instability"),
-    ("North Korea denounced the recent agreement", True, "000 sentence 1, restated"),
-    ("This announcement came just after", True, "002: Hegseth in Tokyo, accelerate the AIM-120"),
-    ("North Korea's response, articulated by an unnamed", True, "000: vice general director; militarize Japan"),
-    ("The North Korean official expressed strong opposition", True, "002: treaty expanded to space and cyber"),
-    ("He criticized the U.S. for enabling", True, "002 quote: military giant since the last century, treaty"),
-    ("This shift in military strategy", False, "'imminent threat' and China as a target: 000 says none named"),
-    ("During Hegseth's visit, the U.S. reinforced", True, "000: Japan's role in deterring China, Taiwan Strait"),
-    ("This solidifies Japan's defensive capabilities", False, "a 'marked shift in U.S. policy' is not reported"),
-    ("The evolving dynamics of U.S.-Japan relations", False, "'feels outmaneuvered' is in neither article"),
-    ("In summation, North Korea's vehement critique", True, "the critique is reported; the rest is framing"),
-    ("With each step towards military collaboration", True, "000: strengthening deterrence remains a priority"),
-    ("The current state of relations is a stark contrast", False, "002 only says relations 'could be cooler'"),
+    ("a2b6efbd5b", True, "headline: the condemnation is reported in 002"),
+    ("38b9a54520", True, "000, first sentence: the condemnation of the co-production deal"),
+    ("e2f1ab3184", True, "000: the deal was agreed during the defence secretary's visit to Japan"),
+    ("f4ea3eb2eb", True, "000, last sentence: deterrence as the North's stated answer"),
+    ("2aab0cb8ba", True, "a restatement of 000's first sentence"),
+    ("4fc3066256", True, "002: the visit and the plan to speed up joint missile production"),
+    ("ecd3061bc9", True, "000: the official's post and the accusation against the US"),
+    ("b7b0b14790", True, "002: the alliance treaty widened to new domains"),
+    ("ded47fe7c1", True, "002: the official's quoted criticism of the US and the treaty"),
+    ("b32001f34f", False, "the imminent-threat claim and its named target are in neither article"),
+    ("5f6469832f", True, "000: Japan's role in deterrence in the region"),
+    ("60511e248b", False, "claims a policy shift that neither article reports"),
+    ("9dfb71f89e", False, "says how the North feels; neither article does"),
+    ("1416b73636", True, "the critique is reported; the rest is framing"),
+    ("5b16381026", True, "000: deterrence remains the North's priority"),
+    ("643b0e0c84", False, "002 says only that relations could be cooler; the contrast is invented"),
 ]
 
 # Sentences the shipped model gets wrong (measured; see MODEL_CARD.md). Empty when all agree.
 # All ten are restatements the model scores below the sentence threshold (0.70, fixed on the real
 # training sentences): the lexical features punish the summary's paraphrase and framing words.
 _THR = "the sentence threshold is 0.70"
-KNOWN_MISSES: dict[str, str] = {
-    "North Korea criticizes US-Japan missile deal as provocative": f"measured: unsupported (0.60; {_THR})",
-    "North Korea condemned the co-production agreement": f"measured: unsupported (0.69; {_THR})",
-    "This agreement, reached during a recent visit": f"measured: unsupported (0.37; {_THR})",
-    "The situation highlights growing insecurity": f"measured: unsupported (0.25; {_THR})",
-    "This announcement came just after": f"measured: unsupported (0.57; {_THR})",
-    "North Korea's response, articulated by an unnamed": f"measured: unsupported (0.17; {_THR})",
-    "The North Korean official expressed strong opposition": f"measured: unsupported (0.23; {_THR})",
-    "During Hegseth's visit, the U.S. reinforced": f"measured: unsupported (0.58; {_THR})",
-    "In summation, North Korea's vehement critique": f"measured: unsupported (0.28; {_THR})",
-    "With each step towards military collaboration": f"measured: unsupported (0.40; {_THR})",
+KNOWN_MISSES: dict[int, str] = {
+    0: f"measured: unsupported (0.60; {_THR})",
+    1: f"measured: unsupported (0.69; {_THR})",
+    2: f"measured: unsupported (0.37; {_THR})",
+    3: f"measured: unsupported (0.25; {_THR})",
+    5: f"measured: unsupported (0.57; {_THR})",
+    6: f"measured: unsupported (0.17; {_THR})",
+    7: f"measured: unsupported (0.23; {_THR})",
+    10: f"measured: unsupported (0.58; {_THR})",
+    13: f"measured: unsupported (0.28; {_THR})",
+    14: f"measured: unsupported (0.40; {_THR})",
 }
+
+
+def _key(sentence: str) -> str:
+    return hashlib.sha1(sentence[:40].encode("utf-8")).hexdigest()[:10]
 
 
 @pytest.fixture(scope="module")
@@ -71,25 +77,23 @@ def report():
 
 def test_every_sentence_gets_a_verdict(report):
     assert len(report.verdicts) == len(LABELS)
-    for v, (start, _, _) in zip(report.verdicts, LABELS, strict=True):
-        assert v.sentence.startswith(start)
+    for v, (key, _, _) in zip(report.verdicts, LABELS, strict=True):
+        assert _key(v.sentence) == key, "the sentences of 001 changed: relabel them"
         assert v.evidence and v.evidence[0].article_id in {"000", "002"}
 
 
 @pytest.mark.parametrize(
     "i",
     [
-        pytest.param(i, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[start]))
-        if start in KNOWN_MISSES
-        else i
-        for i, (start, _, _) in enumerate(LABELS)
+        pytest.param(i, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[i])) if i in KNOWN_MISSES else i
+        for i in range(len(LABELS))
     ],
-    ids=[s[:30] for s, _, _ in LABELS],
+    ids=[f"sentence-{i:02d}" for i in range(len(LABELS))],
 )
 def test_sentence_verdict_matches_hand_label(report, i):
-    start, supported, reason = LABELS[i]
+    _, supported, reason = LABELS[i]
     v = report.verdicts[i]
-    assert (v.label == "supported") == supported, f"{start!r}: got {v.label} ({v.score:.2f}); label: {reason}"
+    assert (v.label == "supported") == supported, f"sentence {i}: got {v.label} ({v.score:.2f}); label: {reason}"
 
 
 def test_supported_sentences_cite_the_right_article(report):
@@ -102,8 +106,8 @@ def test_restatements_are_never_called_contradicted(report):
     # a sentence hand-labelled supported may be missed ("unsupported"), but calling it "contradicted"
     # is a worse error: long reworded spans are paraphrase, not a swapped name or number
     wrong = [
-        v.sentence[:30]
-        for v, (_, supported, _) in zip(report.verdicts, LABELS, strict=True)
+        i
+        for i, (v, (_, supported, _)) in enumerate(zip(report.verdicts, LABELS, strict=True))
         if supported and v.label == "contradicted"
     ]
     assert wrong == []
