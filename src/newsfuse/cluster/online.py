@@ -288,13 +288,20 @@ class OnlineClusterer:
         return (first if first is not None else t) - story.last <= self.quiet_hours and lo - t <= self.quiet_hours
 
     def _best_candidate(self, vec: np.ndarray, prof: Profile) -> tuple[_Story | None, float]:
+        return self._best_story(vec, prof, prof.time, prof.time)
+
+    def _best_story(
+        self, vec: np.ndarray, prof: Profile, last: float | None, first: float | None, exclude: _Story | None = None
+    ) -> tuple[_Story | None, float]:
+        """The open story the scorer rates highest for an article or story (vector ``vec``, profile ``prof``,
+        dated ``first``..``last``; ``exclude``, a story itself, skipped), and that probability."""
         assert self._index is not None
+        sc = self.scorer
         best: _Story | None = None
         best_p = -1.0
-        sc = self.scorer
-        for key, _approx in self._index.search(vec, sc.candidates):
+        for key, _approx in self._index.search(vec, sc.candidates + (1 if exclude is not None else 0)):
             story = self._stories[key]
-            if not self._in_window(prof.time, prof.time, story):
+            if story is exclude or not self._in_window(last, first, story):
                 continue
             cos = float(story.centroid @ vec)  # type: ignore[operator]
             if cos < sc.min_cos:
@@ -321,20 +328,7 @@ class OnlineClusterer:
         new = not story.members
         story.members.append(article_id)
         self._article_story[article_id] = story.key
-        if story.vsum is None:
-            story.vsum = vec.astype(np.float32).copy()
-        else:
-            story.vsum += vec
-        story.centroid = _unit(story.vsum)
-        story.absorb(prof.vecs)
-        story.years.update(sig.years)
-        story.ymax.update(prof.ymax)
-        story.ypub.update(prof.ypub)
-        if sig.time is not None:
-            story.first = sig.time if story.first is None else min(story.first, sig.time)
-            if story.last is None or sig.time > story.last:
-                story.last = sig.time
-                heapq.heappush(self._heap, (sig.time, story.key))
+        self._grow(story, vec, prof.vecs, sig.years, prof.ymax, prof.ypub, sig.time, sig.time)
         if new:
             self._index.add(story.key, story.centroid)
         else:
@@ -361,46 +355,12 @@ class OnlineClusterer:
         story.drop_state()  # closed stories are never candidates again: drop the heavy parts
 
     def _maybe_merge(self, story: _Story) -> None:
-        assert self._index is not None and story.centroid is not None
-        sc = self.scorer
-        prof = story.profile()
-        best: _Story | None = None
-        best_p = -1.0
-        for key, _approx in self._index.search(story.centroid, sc.candidates + 1):
-            if key == story.key:
-                continue
-            other = self._stories[key]
-            if not self._in_window(story.last, story.first, other):
-                continue
-            cos = float(other.centroid @ story.centroid)  # type: ignore[operator]
-            if cos < sc.min_cos:
-                continue
-            p = sc.prob(pair_features(cos, prof, other.profile(), self.quiet_hours))
-            if p > best_p:
-                best, best_p = other, p
-        if best is None or best_p < sc.merge_threshold:
+        assert story.centroid is not None
+        best, best_p = self._best_story(story.centroid, story.profile(), story.last, story.first, exclude=story)
+        if best is None or best_p < self.scorer.merge_threshold:
             return
         into, src = (best, story) if best.key < story.key else (story, best)
         self._merge(src, into)
-
-    def _best_story_for(self, single: _Story) -> tuple[_Story | None, float]:
-        """The story a single-article story would join now (itself excluded), and the probability."""
-        assert self._index is not None and single.centroid is not None
-        sc = self.scorer
-        prof = single.profile()
-        best: _Story | None = None
-        best_p = -1.0
-        for key, _approx in self._index.search(single.centroid, sc.candidates + 1):
-            other = self._stories[key]
-            if other is single or not self._in_window(single.last, single.first, other):
-                continue
-            cos = float(other.centroid @ single.centroid)  # type: ignore[operator]
-            if cos < sc.min_cos:
-                continue
-            p = sc.prob(pair_features(cos, prof, other.profile(), self.quiet_hours))
-            if p > best_p:
-                best, best_p = other, p
-        return best, best_p
 
     @staticmethod
     def _inside_span(single: _Story, story: _Story, slack_hours: float = 24.0) -> bool:
@@ -434,26 +394,44 @@ class OnlineClusterer:
                 continue
             if not self._inside_span(other, story):
                 continue
-            best, best_p = self._best_story_for(other)
+            assert other.centroid is not None
+            best, best_p = self._best_story(other.centroid, other.profile(), other.last, other.first, exclude=other)
             if best is story and best_p >= sc.threshold:
                 self._merge(other, story)
+
+    def _grow(
+        self,
+        story: _Story,
+        vsum: np.ndarray,
+        vecs: tuple[Mapping[str, float], ...],
+        years: Mapping[int, int] | set[int],
+        ymax: Mapping[int, int],
+        ypub: Mapping[int, int],
+        first: float | None,
+        last: float | None,
+    ) -> None:
+        """Add an article's (or a merged story's) vectors, years and dates to ``story``."""
+        if story.vsum is None:
+            story.vsum = vsum.astype(np.float32).copy()
+        else:
+            story.vsum += vsum
+        story.centroid = _unit(story.vsum)
+        story.absorb(vecs)
+        story.years.update(years)
+        story.ymax.update(ymax)
+        story.ypub.update(ypub)
+        if first is not None:
+            story.first = first if story.first is None else min(story.first, first)
+        if last is not None and (story.last is None or last > story.last):
+            story.last = last
+            heapq.heappush(self._heap, (last, story.key))
 
     def _merge(self, src: _Story, into: _Story) -> None:
         assert self._index is not None and src.vsum is not None and into.vsum is not None
         for aid in src.members:
             self._article_story[aid] = into.key
         into.members.extend(src.members)
-        into.vsum += src.vsum
-        into.centroid = _unit(into.vsum)
-        into.absorb(src.vecs)
-        into.years.update(src.years)
-        into.ymax.update(src.ymax)
-        into.ypub.update(src.ypub)
-        if src.first is not None:
-            into.first = src.first if into.first is None else min(into.first, src.first)
-        if src.last is not None and (into.last is None or src.last > into.last):
-            into.last = src.last
-            heapq.heappush(self._heap, (src.last, into.key))
+        self._grow(into, src.vsum, src.vecs, src.years, src.ymax, src.ypub, src.first, src.last)
         self._index.remove(src.key)
         self._index.update(into.key, into.centroid)
         src.status = "merged"
