@@ -21,7 +21,10 @@ from newsfuse.model import Article
 
 from .features import TextInfo, analyse, background, loose
 
-__all__ = ["split_summary", "split_text", "SourceSentence", "SourceIndex", "article_sentences"]
+__all__ = ["split_summary", "split_text", "SourceSentence", "SourceIndex", "Match", "article_sentences"]
+
+# SourceIndex.match: per-sentence word coverage and cosine, the claim's word weights and their total
+Match = tuple[np.ndarray, np.ndarray, dict[str, float], float]
 
 _BULLET = re.compile(r"^\s*(?:[-*•‣▪–—]|\d{1,2}[.)])\s+")
 _TOKENISED_END = re.compile(r"(?<=\s[.!?])\s+(?=\S)")
@@ -148,12 +151,14 @@ class SourceIndex:
         return cls(sents, vecs)
 
     def rank(
-        self, claim: TextInfo, claim_vec: np.ndarray | None, k: int = 3
+        self, claim: TextInfo, claim_vec: np.ndarray | None, k: int = 3, match: Match | None = None
     ) -> tuple[list[int], list[float], list[float], float]:
-        """The ``k`` best evidence sentences: indices, cosines, retrieval scores; and the max cosine over all."""
+        """The ``k`` best evidence sentences: indices, cosines, retrieval scores; and the max cosine over all.
+
+        ``match``: :meth:`match` of this claim when the caller has it already (it is not computed twice)."""
         if not self.sentences:
             return [], [], [], 0.0
-        lex, cos, _, _ = self._match(claim, claim_vec)
+        lex, cos, _, _ = match if match is not None else self.match(claim, claim_vec)
         score = 0.5 * lex + 0.5 * cos
         order = np.argsort(-score, kind="stable")[:k]
         return (
@@ -163,10 +168,9 @@ class SourceIndex:
             float(cos.max()),
         )
 
-    def _match(
-        self, claim: TextInfo, claim_vec: np.ndarray | None
-    ) -> tuple[np.ndarray, np.ndarray, dict[str, float], float]:
-        """Per sentence: IDF-weighted share of the claim's content words it holds, and its cosine."""
+    def match(self, claim: TextInfo, claim_vec: np.ndarray | None) -> Match:
+        """Per sentence: IDF-weighted share of the claim's content words it holds, and its cosine; plus
+        the claim's word weights and their total."""
         bg = background()
         mx = bg.max_idf()
         content = set(claim.content)
@@ -179,7 +183,9 @@ class SourceIndex:
             cos = lex.copy()
         return lex, cos, weights, total
 
-    def cover(self, claim: TextInfo, claim_vec: np.ndarray | None, k: int = 3) -> tuple[list[int], list[float]]:
+    def cover(
+        self, claim: TextInfo, claim_vec: np.ndarray | None, k: int = 3, match: Match | None = None
+    ) -> tuple[list[int], list[float]]:
         """Evidence to show for a claim: the best sentence (as in :meth:`rank`), then, greedily, the
         sentences that add most of the claim's words not yet covered (half the weight) or are closest
         in meaning (the other half). Returns indices and their plain retrieval scores (as in ``rank``).
@@ -190,7 +196,7 @@ class SourceIndex:
         """
         if not self.sentences:
             return [], []
-        lex, cos, weights, total = self._match(claim, claim_vec)
+        lex, cos, weights, total = match if match is not None else self.match(claim, claim_vec)
         score = 0.5 * lex + 0.5 * cos
         first = int(np.argmax(score))
         chosen = [first]

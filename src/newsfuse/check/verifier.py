@@ -167,14 +167,18 @@ class Checker:
         self.model = model
         self.sentence_model = CombinerModel(model["sentence_model"])
         summ = model.get("summary_model") or {}
+        if "type" not in summ and {"min", "mean", "intercept"} <= set(summ):
+            # version-1 weights store ``logit = min * a + mean * b + intercept`` over the calibrated claim
+            # logits (no "type" key); the shipped threshold was fitted for that formula
+            summ = {
+                "type": "logistic",
+                "features": ["min_logit", "mean_logit"],
+                "mean": [0.0, 0.0],
+                "scale": [1.0, 1.0],
+                "coef": [float(summ["min"]), float(summ["mean"])],
+                "intercept": float(summ["intercept"]),
+            }
         self.summary_model = CombinerModel(summ) if "type" in summ else None
-        # version-1 weights store the summary model as ``logit = min * a + mean * b + intercept`` over the
-        # calibrated claim logits (no "type" key); the shipped threshold was fitted for that formula
-        self._summary_linear = (
-            (float(summ["min"]), float(summ["mean"]), float(summ["intercept"]))
-            if self.summary_model is None and {"min", "mean", "intercept"} <= set(summ)
-            else None
-        )
         self.threshold = float(model.get("threshold", 0.5))
         self.sentence_threshold = float(model.get("sentence_threshold", 0.5))
         self.encoder = encoder
@@ -205,7 +209,8 @@ class Checker:
         out: list[ClaimResult] = []
         for i, (claim, info) in enumerate(zip(claims, infos, strict=True)):
             vec = vecs[i] if vecs is not None else None
-            order, cosines, scores, cos_max = index.rank(info, vec, k=3)
+            match = index.match(info, vec)
+            order, cosines, scores, cos_max = index.rank(info, vec, k=3, match=match)
             ev_infos: list[TextInfo] = [index.sentences[j].info for j in order]
             feats, conflicts = claim_features(
                 info,
@@ -222,7 +227,7 @@ class Checker:
             )
             if vec is None:  # no encoder: stand in lexical coverage for the cosines
                 feats["cos_max"] = feats["cos_top"] = feats["lex1"]
-            shown, shown_scores = index.cover(info, vec, k=3)
+            shown, shown_scores = index.cover(info, vec, k=3, match=match)
             out.append(ClaimResult(claim, feats, shown, shown_scores, conflicts))
         return out
 
@@ -237,9 +242,6 @@ class Checker:
         if logits.size == 0:
             return 0.0
         if self.summary_model is None:
-            if self._summary_linear is not None:
-                a, b, c = self._summary_linear
-                return float(a * logits.min() + b * logits.mean() + c)
             return float(logits.min())
         feats = summary_features(logits, [r.features for r in results] if results is not None else [])
         return float(self.summary_model.logits(self.summary_model.matrix([feats]))[0])
