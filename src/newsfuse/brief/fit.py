@@ -76,7 +76,14 @@ def fit_coverage(
     from rouge_score import rouge_scorer
 
     from newsfuse.brief import _candidates, analyse
-    from newsfuse.brief.select import _SIGN, COVERAGE, candidate_subsets, coverage_terms, order_for_reading
+    from newsfuse.brief.select import (
+        _SIGN,
+        COVERAGE,
+        candidate_subsets,
+        coverage_terms,
+        coverage_weights,
+        order_for_reading,
+    )
     from newsfuse.eval.summarize import DiskCachedEncoder, load_neus
     from newsfuse.model import Article
 
@@ -102,7 +109,7 @@ def fit_coverage(
         rows, r2 = [], []
         for sel in subsets:
             t = terms(sel)
-            rows.append([_SIGN[m] * t[m] for m in names])
+            rows.append([t[m] for m in names])
             text = "\n".join(an.units[i].text for i in order_for_reading(list(sel), an.units, scores))
             r2.append(scorer.score(ref, text)["rouge2"].fmeasure)
         tables.append((np.array(rows), np.array(r2)))
@@ -110,7 +117,8 @@ def fit_coverage(
         encoder.save()
 
     def mean_r2(p: dict[str, float]) -> float:
-        w = np.array([1.0 if m == "corroboration" else p.get(m, 0.0) for m in names])
+        wts = coverage_weights(p)
+        w = np.array([wts[m] for m in names])
         return float(np.mean([r[int(np.argmax(x @ w))] for x, r in tables]))
 
     # only these are fitted; "title", "per_sentence" and "per_word" keep their hand-set values

@@ -34,6 +34,7 @@ __all__ = [
     "coverage_select",
     "concept_set",
     "coverage_terms",
+    "coverage_weights",
     "candidate_subsets",
 ]
 
@@ -285,6 +286,13 @@ _SIGN = {"corroboration": 1.0, "title": 1.0, "salience": 1.0, "per_sentence": -1
          "uncorroborated": -1.0}  # fmt: skip
 
 
+def coverage_weights(params: dict[str, float] | None = None) -> dict[str, float]:
+    """Signed weight of each :func:`coverage_terms` term (``COVERAGE`` overridden by ``params``): the value
+    of a selection is the sum of weight times term; corroboration counts one point per concept."""
+    p = {**COVERAGE, **(params or {})}
+    return {t: sg * (1.0 if t == "corroboration" else p.get(t, 0.0)) for t, sg in _SIGN.items()}
+
+
 @lru_cache(maxsize=1)
 def _porter():  # noqa: ANN202
     try:
@@ -389,12 +397,11 @@ def coverage_select(
     near-paraphrases (similarity >= ``max_sim``) never are. Exhaustive over the
     ``pool`` most salient candidates when that is small, greedy otherwise.
     """
-    p = {**COVERAGE, **(params or {})}
     cand = [int(i) for i in np.argsort(-scores) if allowed[i]][:pool]
     if not cand or k <= 0:
         return []
     terms = coverage_terms(units, scores, titles, bodies, cand)
-    wts = {t: sg * (1.0 if t == "corroboration" else p.get(t, 0.0)) for t, sg in _SIGN.items()}
+    wts = coverage_weights(params)
 
     def value(sel: tuple[int, ...]) -> float:
         return sum(wts[t] * v for t, v in terms(sel).items())
