@@ -165,6 +165,26 @@ def test_pronoun_leading_sentence_not_selected_unrepaired(brief):
         assert standalone_problem(s.text) is None
 
 
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("Former Senator Ruth Okafor announced on Monday that she will run for governor.", None),
+        ("The former mayor of Dunmore was charged with fraud on Thursday by state prosecutors.", None),
+        ("The former said the plan would cost the city far more than promised.", "leading reference"),
+        ("The latter's proposal was rejected by the council in a 7-2 vote.", "leading reference"),
+        ("Latter, too, was never built, according to the city's records.", "leading reference"),
+        ("But the council voted against the proposal on Monday night.", "leading reference"),
+        ("She added that the vote would be held again next month.", "continuation"),
+        ("This week, the council voted against the new stadium plan for a second time.", None),
+        ("So far, 12 people have been confirmed dead in the flooding upriver.", None),
+        ("This is the third time the council has voted against the stadium.", "leading reference"),
+    ],
+)
+def test_standalone_problem_names_and_time_phrases_vs_references(text, problem):
+    # "Former X" names someone and "This week" dates; "the former", "the latter", "this" point back
+    assert standalone_problem(text) == problem
+
+
 def test_headline_neutral_and_representative(brief):
     assert brief.headline
     assert brief.headline in {clean for clean in (a.title for a in STORY)}
