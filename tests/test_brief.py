@@ -177,6 +177,8 @@ def test_pronoun_leading_sentence_not_selected_unrepaired(brief):
         ("She added that the vote would be held again next month.", "continuation"),
         ("This week, the council voted against the new stadium plan for a second time.", None),
         ("So far, 12 people have been confirmed dead in the flooding upriver.", None),
+        ("There were 14 reported cases of measles in the county last month.", None),
+        ("There, the senator met with the families of the miners for an hour.", "leading reference"),
         ("This is the third time the council has voted against the stadium.", "leading reference"),
     ],
 )
