@@ -1,6 +1,11 @@
 """Run ``newsfuse eval check`` on every reported set (FRANK test, the SummaC validation subsets).
 
-Usage: python bench/check_eval_all.py [--weights PATH] [--out results.json]
+Usage: python bench/check_eval_all.py [--weights PATH] [--out results.json] [--sets frank,polytope,...]
+
+``--sets frank_valid`` scores FRANK valid, the selection set. It is not a reported set: the
+checker's summary model and thresholds were fitted on it and 424 of its 671 summaries train the
+sentence model, so its figures are in-sample (the out-of-fold FRANK valid figures are in the
+training log and in ``checker.json`` under ``training.frank_valid_oof``).
 Sentence embeddings are cached in data_local/check/emb_cache.npz, so reruns are quick.
 """
 
@@ -30,6 +35,7 @@ def main() -> None:
     checker = Checker.load(path=args.weights, encoder=enc)
     files = {
         "frank": (raw_root() / "frank" / "frank_joined.jsonl", "test"),
+        "frank_valid": (raw_root() / "frank" / "frank_joined.jsonl", "valid"),
         **{n: (raw_root() / "summac_pr15_subsets" / f"{n}.json", None) for n in ("polytope", "factcc", "summeval", "xsumfaith")},
     }
     results = {}

@@ -1,6 +1,6 @@
 """Time ``Checker.check`` on a 5-sentence summary against 3 full articles, with the model loaded.
 
-Usage: python bench/check_speed.py [--set frank|allsides] [--stories 20] [--threads N]
+Usage: python bench/check_speed.py [--set frank|allsides] [--stories 20] [--threads N] [--weights PATH]
 
 ``--set frank`` (default): three different CNN/DM articles of FRANK test (full bodies, about 700
 words and 30-40 sentences each) and a 5-sentence summary made of the first sentences of FRANK
@@ -24,6 +24,7 @@ def main() -> None:
     ap.add_argument("--set", choices=["frank", "allsides"], default="frank")
     ap.add_argument("--stories", type=int, default=20)
     ap.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's own)")
+    ap.add_argument("--weights", default=None, help="checker.json to load (default: the shipped one)")
     args = ap.parse_args()
     if args.threads:
         import torch
@@ -34,7 +35,7 @@ def main() -> None:
 
     cases = frank_cases(args.stories + 1) if args.set == "frank" else allsides_cases(args.stories + 1)
     t = time.perf_counter()
-    checker = Checker.load()
+    checker = Checker.load(path=args.weights)
     load_s = time.perf_counter() - t
     times = []
     for summary, arts in cases:

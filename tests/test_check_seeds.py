@@ -45,20 +45,19 @@ LABELS = [
 ]
 
 # Sentences the shipped model gets wrong (measured; see MODEL_CARD.md). Empty when all agree.
-# All ten are restatements the model scores below the sentence threshold (0.70, fixed on the real
+# All nine are restatements the model scores below the sentence threshold (0.67, fixed on the real
 # training sentences): the lexical features punish the summary's paraphrase and framing words.
-_THR = "the sentence threshold is 0.70"
+_THR = "the sentence threshold is 0.67"
 KNOWN_MISSES: dict[int, str] = {
-    0: f"measured: unsupported (0.60; {_THR})",
-    1: f"measured: unsupported (0.69; {_THR})",
-    2: f"measured: unsupported (0.37; {_THR})",
-    3: f"measured: unsupported (0.25; {_THR})",
-    5: f"measured: unsupported (0.57; {_THR})",
-    6: f"measured: unsupported (0.17; {_THR})",
-    7: f"measured: unsupported (0.23; {_THR})",
-    10: f"measured: unsupported (0.58; {_THR})",
-    13: f"measured: unsupported (0.28; {_THR})",
-    14: f"measured: unsupported (0.40; {_THR})",
+    0: f"measured: unsupported (0.49; {_THR})",
+    2: f"measured: unsupported (0.38; {_THR})",
+    3: f"measured: unsupported (0.35; {_THR})",
+    5: f"measured: unsupported (0.47; {_THR})",
+    6: f"measured: unsupported (0.22; {_THR})",
+    7: f"measured: unsupported (0.25; {_THR})",
+    10: f"measured: unsupported (0.35; {_THR})",
+    13: f"measured: unsupported (0.17; {_THR})",
+    14: f"measured: unsupported (0.26; {_THR})",
 }
 
 

@@ -19,16 +19,27 @@ Procedure (fixed seeds; every step reads ``../shared/data/raw`` at run time):
 3. The sentence model (gradient-boosted trees, exported to JSON) is fitted on all of that with
    real labels up-weighted; a Platt calibration of its output is fitted on the real sentence
    labels with out-of-fold scores (5 folds grouped by document).
-4. Summary level: ``logit = a * min + b * mean + c`` over the sentence logits, fitted on FRANK
-   valid (out-of-fold sentence scores); the decision threshold is the one that maximises balanced
-   accuracy on FRANK valid. It ships with the model and is never re-tuned on a scored set.
+   FRANK valid also gives multiple-instance negatives: in an inconsistent summary of several
+   sentences, the sentence the out-of-fold model trusts least.
+4. Summary level (version 2, the default and what ships): a logistic model over
+   ``verifier.SUMMARY_FEATURES`` fitted on FRANK valid, QAGS documents and synthetic summaries,
+   each real summary scored by the fold model that did not see its document; the decision
+   threshold maximises balanced accuracy on the out-of-fold FRANK valid scores (re-weighted to its
+   full CNN/DM : XSum mix). It ships with the model and is never re-tuned on a scored set.
+   ``--version 1``: 27 features, no multiple-instance rows, and ``logit = a * min + b * mean + c``
+   fitted on FRANK valid alone.
 5. Baselines (ROUGE-2 precision, entity/number overlap, MiniLM min-max cosine): thresholds
    maximising balanced accuracy on FRANK valid, stored in the same file.
+
+Reproducible: the same command gives the same JSON (every number; ``created`` and
+``training.seconds`` aside), also from an empty cache, on one machine and library stack. Features are rounded to ``DECIMALS`` for
+fitting, because a few are sums over a ``set`` whose order follows Python's string hash seed.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import time
 from collections.abc import Sequence
@@ -53,7 +64,19 @@ from .features import FEATURE_NAMES
 __all__ = ["command", "build_synthetic", "build_real", "Featurizer", "balanced_accuracy", "best_threshold"]
 
 SEED = 13
+VERSION = 2  # the design of the shipped weights/checker.json (see MODEL_CARD.md)
+# The 27 claim features of the version-1 model (the first 27 of FEATURE_NAMES; version 2 adds the soft
+# word-vector coverage and the entity features).
+V1_FEATURES = [
+    "cos_max", "cos_top", "lex1", "lex3", "lexdoc", "uni_doc", "bi1", "bi3", "bidoc", "tridoc", "lcs1",
+    "num_claim", "num_novel_doc", "num_novel_ev", "name_claim", "name_novel_doc", "name_novel_ev",
+    "rare_novel_doc", "rare_novel_ev", "neg_mismatch", "antonym", "num_conflict", "name_conflict",
+    "pron_start", "pron_mismatch", "len", "novel_frac_ev",
+]  # fmt: skip
 SUMMARY_C = 0.3
+V1_SUMMARY_C = 1.0
+V1_MIL = False
+DECIMALS = 10  # features are rounded to this many decimals for fitting; the models record it ("round")
 THRESHOLD_MODE = "frank_mix"
 SUMMARY_MODEL = "logistic"
 FRANK_VALID_MIX = {"frank_cnndm": 375 / 671, "frank_bbc": 296 / 671}  # all of FRANK valid, before exclusion
@@ -63,8 +86,12 @@ def frank_mix_weights(groups: np.ndarray) -> np.ndarray:
     n = len(groups)
     have = {g: (groups == g).sum() / n for g in FRANK_VALID_MIX}
     return np.array([FRANK_VALID_MIX[g] / have[g] for g in groups])
+
+
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-CACHE_DIR = Path(__file__).resolve().parents[3] / "data_local" / "check"
+# features and sentence vectors are cached here between runs (NEWSFUSE_CHECK_CACHE moves it, e.g. to
+# check that a run from a cold cache gives the same weights)
+CACHE_DIR = Path(os.environ.get("NEWSFUSE_CHECK_CACHE") or Path(__file__).resolve().parents[3] / "data_local" / "check")
 
 
 def log(msg: str) -> None:
@@ -365,7 +392,13 @@ def _folds(docs: Sequence[str], k: int, seed: int) -> np.ndarray:
     return np.array([fold_of[d] for d in docs])
 
 
-def train(out: Path, seed: int = SEED, max_articles: int | None = None, rebuild_vocab: bool = True) -> dict[str, Any]:
+def train(
+    out: Path,
+    seed: int = SEED,
+    max_articles: int | None = None,
+    rebuild_vocab: bool = True,
+    version: int = VERSION,
+) -> dict[str, Any]:
     from newsfuse.embed import MiniLMEncoder
 
     from .data import DiskCachedEncoder
@@ -396,7 +429,7 @@ def train(out: Path, seed: int = SEED, max_articles: int | None = None, rebuild_
     finally:
         encoder.save()
 
-    result = fit_all(synth, msrp, real, f_synth, f_msrp, f_real, seed)
+    result = fit_all(synth, msrp, real, f_synth, f_msrp, f_real, seed, version=version)
     result["training"]["excluded_reported_documents"] = len(exclude)
     result["training"]["seconds"] = round(time.time() - t0)
     result["baselines"] = tune_baselines(encoder)
@@ -408,7 +441,11 @@ def train(out: Path, seed: int = SEED, max_articles: int | None = None, rebuild_
 
 
 def _matrix(feats: Sequence[dict[str, float]], names: Sequence[str] = FEATURE_NAMES) -> np.ndarray:
-    return np.array([[f[n] for n in names] for f in feats], dtype=np.float64).reshape(len(feats), len(names))
+    """Feature rows as a matrix, rounded to 10 decimals. Some features are sums over a ``set`` of words,
+    whose order (and so the last bits of the sum) changes with Python's string hash seed; rounding makes
+    the fitted trees and thresholds the same from run to run."""
+    m = np.array([[f[n] for n in names] for f in feats], dtype=np.float64).reshape(len(feats), len(names))
+    return np.round(m, DECIMALS)
 
 
 def _summary_fit(Z: np.ndarray, y: np.ndarray, w: np.ndarray, seed: int):  # noqa: ANN202
@@ -463,9 +500,19 @@ def fit_all(
     f_msrp: Sequence[list[dict[str, float]]],
     f_real: dict[str, Sequence[list[dict[str, float]]]],
     seed: int = SEED,
+    version: int = 2,
 ) -> dict[str, Any]:
-    """Fit the sentence model, its calibration, the summary model and the thresholds."""
+    """Fit the sentence model, its calibration, the summary model and the thresholds.
+
+    ``version`` 1: the sentence model uses the 27 ``V1_FEATURES`` and the summary model is
+    ``a * min + b * mean + c`` over the claim logits, fitted on FRANK valid alone
+    (:func:`_summary_v1`). ``version`` 2: all ``FEATURE_NAMES`` and a logistic model over the
+    ``SUMMARY_FEATURES``, fitted on FRANK valid, QAGS and synthetic summaries."""
     from .verifier import SUMMARY_FEATURES, summary_features
+
+    if version not in (1, 2):
+        raise ValueError(f"unknown checker version {version}")
+    names = V1_FEATURES if version == 1 else FEATURE_NAMES
 
     rows = _rows(synth, f_synth, "synthetic", False) + _rows(msrp, f_msrp, "msrp", False)
     for k, v in real.items():
@@ -476,7 +523,7 @@ def fit_all(
     doc_fold = dict(zip(docs, folds.tolist(), strict=True))
 
     def design(rows: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        X = _matrix([r["f"] for r in rows])
+        X = _matrix([r["f"] for r in rows], names)
         y = np.array([r["y"] for r in rows])
         is_real = np.array([r["real"] for r in rows])
         # real labels are few but matter most: together they weigh as much as the synthetic rows
@@ -498,25 +545,31 @@ def fit_all(
     # out-of-fold model trusts least is taken as the wrong one and added as a negative
     mil = []
     for i, (p, fl) in enumerate(zip(frank, f_frank, strict=True)):
-        if p.label == 0 and len(fl) > 1:
+        if p.label == 0 and len(fl) > 1 and (version == 2 or V1_MIL):
             k = doc_fold.get(p.meta["doc"], i % 5)
-            lg = models[k].decision_function(_matrix(fl))
+            lg = models[k].decision_function(_matrix(fl, names))
             mil.append({"f": fl[int(np.argmin(lg))], "y": 0, "src": "frank_mil", "doc": p.meta["doc"], "real": True})
-    rows += mil
-    docs += [r["doc"] for r in mil]
-    folds = np.array([doc_fold.get(d, 0) for d in docs])
-    X, y, is_real, w = design(rows)
-    oof, models = oof_models(X, y, w, folds)
+    if mil:
+        rows += mil
+        docs += [r["doc"] for r in mil]
+        folds = np.array([doc_fold.get(d, 0) for d in docs])
+        X, y, is_real, w = design(rows)
+        oof, models = oof_models(X, y, w, folds)
     log(f"sentence rows: {len(rows)} ({is_real.sum()} real, {len(mil)} from FRANK by MIL), positives {y.mean():.2f}")
     final = fit_trees(X, y, w, seed)
     spec = export_trees(final)
-    spec["features"] = list(FEATURE_NAMES)
+    spec["features"] = list(names)
+    spec["round"] = DECIMALS
     spec["calibration"] = platt(oof[is_real], y[is_real])
     a, b = spec["calibration"]["a"], spec["calibration"]["b"]
     for src in sorted({r["src"] for r in rows}):
         sel = np.array([r["src"] == src for r in rows])
         auc = roc_auc(y[sel], oof[sel])
         log(f"  out-of-fold sentence AUC {src}: {auc if auc is None else round(auc, 3)} (n={sel.sum()})")
+    p_sent = 1 / (1 + np.exp(-(a * oof + b)))
+    sent_thr = best_threshold(y[is_real], p_sent[is_real])
+    if version == 1:
+        return _summary_v1(spec, models, doc_fold, frank, f_frank, rows, is_real, sent_thr, synth, msrp, real, seed)
 
     # summary level. Real summaries: FRANK valid, and QAGS documents (their labelled sentences joined;
     # consistent when every sentence is). Each is scored by the fold model that did not see its
@@ -528,7 +581,7 @@ def fit_all(
 
     def add(doc: str, fl: list[dict[str, float]], label: int, group: str, i: int) -> None:
         k = doc_fold.get(doc, i % 5)
-        lg = a * models[k].decision_function(_matrix(fl)) + b
+        lg = a * models[k].decision_function(_matrix(fl, names)) + b
         S_real.append(summary_features(lg, fl))
         y_real.append(label)
         groups.append(group)
@@ -569,6 +622,7 @@ def fit_all(
         thr = best_threshold(y_real_a[fr], prob[fr], frank_mix_weights(groups_a[fr]))
     sm = _summary_spec(Z, yz, wz, seed)
     sm["features"] = list(SUMMARY_FEATURES)
+    sm["round"] = DECIMALS
     from .verifier import CombinerModel
 
     summary_raw = CombinerModel(sm).logits
@@ -590,8 +644,6 @@ def fit_all(
     log(f"synthetic summaries (in-sample) AUC {syn_auc:.3f} (n={len(y_syn)})")
     y_frank = y_real_a[fr]
     prob_frank = prob[fr]
-    p_sent = 1 / (1 + np.exp(-(a * oof + b)))
-    sent_thr = best_threshold(y[is_real], p_sent[is_real])
     return {
         "version": 2,
         "created": time.strftime("%Y-%m-%d"),
@@ -609,6 +661,75 @@ def fit_all(
                 "roc_auc": round(float(roc_auc(y_frank, prob_frank) or 0), 4),
             },
             "summary_groups_oof_balanced_accuracy": per_group,
+        },
+    }
+
+
+def _summary_v1(
+    spec: dict[str, Any],
+    models: dict[int, Any],
+    doc_fold: dict[str, int],
+    frank: Sequence[Pair],
+    f_frank: Sequence[list[dict[str, float]]],
+    rows: Sequence[dict],
+    is_real: np.ndarray,
+    sent_thr: float,
+    synth: Sequence[Pair],
+    msrp: Sequence[Pair],
+    real: dict[str, list[Pair]],
+    seed: int,
+) -> dict[str, Any]:
+    """The version-1 summary model: ``logit = a * min + b * mean + c`` over the calibrated claim logits,
+    a logistic regression on FRANK valid, each summary scored by the fold model that did not see its
+    document; the threshold maximises balanced accuracy on those FRANK valid summaries."""
+    from sklearn.linear_model import LogisticRegression
+
+    a, b = spec["calibration"]["a"], spec["calibration"]["b"]
+    names = spec["features"]
+    Z, yz, fold = [], [], []
+    for i, (p, fl) in enumerate(zip(frank, f_frank, strict=True)):
+        k = doc_fold.get(p.meta["doc"], i % 5)
+        lg = a * models[k].decision_function(_matrix(fl, names)) + b
+        Z.append([float(lg.min()), float(lg.mean())])
+        yz.append(int(p.label))
+        fold.append(k)
+    Za, ya, fa = np.array(Z), np.array(yz), np.array(fold)
+
+    def fit(Zt: np.ndarray, yt: np.ndarray) -> Any:
+        return LogisticRegression(C=V1_SUMMARY_C, max_iter=1000).fit(Zt, yt)
+
+    m = fit(Za, ya)
+    prob = m.predict_proba(Za)[:, 1]
+    thr = best_threshold(ya, prob)
+    # for comparison with version 2 only (not used by the model): the same fit, out of fold
+    oof = np.zeros(len(ya))
+    for k in range(5):
+        oof[fa == k] = fit(Za[fa != k], ya[fa != k]).predict_proba(Za[fa == k])[:, 1]
+    groups = np.array([f"frank_{p.meta['dataset']}" for p in frank])
+    thr_oof = best_threshold(ya, oof, frank_mix_weights(groups))
+    oof_bacc = balanced_accuracy(ya, oof >= thr_oof)
+    oof_auc = float(roc_auc(ya, oof) or 0)
+    log(
+        f"summary level: FRANK valid (n={len(ya)}) in-sample BAcc {balanced_accuracy(ya, prob >= thr):.3f} "
+        f"AUC {roc_auc(ya, prob):.3f}; out-of-fold BAcc {oof_bacc:.3f} AUC {oof_auc:.3f}; threshold {thr:.4f}"
+    )
+    return {
+        "version": 1,
+        "created": time.strftime("%Y-%m-%d"),
+        "seed": seed,
+        "sentence_model": spec,
+        "summary_model": {
+            "min": float(m.coef_[0, 0]),
+            "mean": float(m.coef_[0, 1]),
+            "intercept": float(m.intercept_[0]),
+        },
+        "threshold": float(thr),
+        "sentence_threshold": float(sent_thr),
+        "training": {
+            "rows": int(len(rows)),
+            "real_rows": int(is_real.sum()),
+            "sets": {"synthetic": len(synth), "msrp": len(msrp), **{k: len(v) for k, v in real.items()}},
+            "frank_valid_oof": {"balanced_accuracy": round(oof_bacc, 4), "roc_auc": round(oof_auc, 4)},
         },
     }
 
@@ -631,9 +752,12 @@ def command(
     max_articles: Annotated[
         int | None, typer.Option(help="Use only this many AllSides articles for synthetic claims (quick runs).")
     ] = None,
+    version: Annotated[
+        int, typer.Option("--version", help="Model design: 1 (27 features, min/mean summary model) or 2.")
+    ] = VERSION,
 ) -> None:
     """Train the claim checker's verifier from the shared data sets and write its weights."""
-    train(out or WEIGHTS_DIR / "checker.json", seed=seed, max_articles=max_articles)
+    train(out or WEIGHTS_DIR / "checker.json", seed=seed, max_articles=max_articles, version=version)
 
 
 # ------------------------------------------------------------------------------------------------

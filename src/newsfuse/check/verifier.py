@@ -32,6 +32,7 @@ __all__ = [
     "Checker",
     "CombinerModel",
     "ClaimResult",
+    "LengthBatchedEncoder",
     "DEFAULT_WEIGHTS",
     "SUMMARY_FEATURES",
     "load_model_dict",
@@ -57,6 +58,33 @@ def _acronym_of(claim_words: Sequence[str], ev_words: Sequence[str]) -> bool:
     return False
 
 
+class LengthBatchedEncoder:
+    """Encodes texts in small batches of similar length (sorted by characters).
+
+    The shared encoder pads every batch of 32 to its longest text. News sentences run from 5 to over
+    250 tokens, so one batch of the 32 longest sentences of three articles costs more than the
+    same sentences in batches of 8 (measured: 48 source sentences in 0.81 s against 0.41 s on 2
+    cores). The vectors agree to about 2e-7. Used by ``Checker.load`` when it loads the shared
+    encoder itself; training and evaluation pass their own encoder and are unaffected.
+    """
+
+    def __init__(self, inner: Any, batch: int = 8) -> None:
+        self.inner = inner
+        self.dim = inner.dim
+        self.batch = batch
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        if len(texts) <= self.batch:
+            return self.inner.encode(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(order), self.batch):
+            idx = order[start : start + self.batch]
+            out[idx] = self.inner.encode([texts[i] for i in idx])
+        return out
+
+
 class CombinerModel:
     """Maps feature vectors to a logit. Plain-JSON storage: no pickles are shipped."""
 
@@ -74,14 +102,18 @@ class CombinerModel:
             self.trees = [{k: np.asarray(v) for k, v in t.items()} for t in spec["trees"]]
         else:
             raise ValueError(f"unknown combiner type {self.kind!r}")
+        # models fitted on rounded features (train.DECIMALS) see them rounded the same way here, so a
+        # value that sits on a split threshold goes the way it went in training
+        self.decimals: int | None = spec.get("round")
         cal = spec.get("calibration", {"a": 1.0, "b": 0.0})
         self.cal_a = float(cal["a"])
         self.cal_b = float(cal["b"])
 
     def matrix(self, rows: Sequence[dict[str, float]]) -> np.ndarray:
-        return np.array([[r.get(f, 0.0) for f in self.features] for r in rows], dtype=np.float64).reshape(
+        m = np.array([[r.get(f, 0.0) for f in self.features] for r in rows], dtype=np.float64).reshape(
             len(rows), len(self.features)
         )
+        return m if self.decimals is None else np.round(m, self.decimals)
 
     def raw(self, X: np.ndarray) -> np.ndarray:
         if self.kind == "logistic":
@@ -193,7 +225,7 @@ class Checker:
             try:
                 from newsfuse.embed import get_encoder
 
-                encoder = get_encoder()
+                encoder = LengthBatchedEncoder(get_encoder())
             except Exception:  # noqa: BLE001 - without the encoder the lexical signals still work
                 encoder = None
         return cls(model, encoder=encoder, settings=settings)
