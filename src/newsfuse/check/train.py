@@ -644,12 +644,33 @@ def fit_all(
     log(f"synthetic summaries (in-sample) AUC {syn_auc:.3f} (n={len(y_syn)})")
     y_frank = y_real_a[fr]
     prob_frank = prob[fr]
+    oof_fv = (balanced_accuracy(y_frank, prob_frank >= thr), float(roc_auc(y_frank, prob_frank) or 0))
+    out = _result(2, seed, spec, sm, thr, sent_thr, rows, is_real, synth, msrp, real, oof_fv)
+    out["training"]["summary_groups_oof_balanced_accuracy"] = per_group
+    return out
+
+
+def _result(
+    version: int,
+    seed: int,
+    spec: dict[str, Any],
+    summary_model: dict[str, Any],
+    thr: float,
+    sent_thr: float,
+    rows: Sequence[dict],
+    is_real: np.ndarray,
+    synth: Sequence[Pair],
+    msrp: Sequence[Pair],
+    real: dict[str, list[Pair]],
+    frank_valid_oof: tuple[float, float],
+) -> dict[str, Any]:
+    """The checker.json content of either version; ``frank_valid_oof`` is (balanced accuracy, ROC AUC)."""
     return {
-        "version": 2,
+        "version": version,
         "created": time.strftime("%Y-%m-%d"),
         "seed": seed,
         "sentence_model": spec,
-        "summary_model": sm,
+        "summary_model": summary_model,
         "threshold": float(thr),
         "sentence_threshold": float(sent_thr),
         "training": {
@@ -657,10 +678,9 @@ def fit_all(
             "real_rows": int(is_real.sum()),
             "sets": {"synthetic": len(synth), "msrp": len(msrp), **{k: len(v) for k, v in real.items()}},
             "frank_valid_oof": {
-                "balanced_accuracy": round(balanced_accuracy(y_frank, prob_frank >= thr), 4),
-                "roc_auc": round(float(roc_auc(y_frank, prob_frank) or 0), 4),
+                "balanced_accuracy": round(frank_valid_oof[0], 4),
+                "roc_auc": round(frank_valid_oof[1], 4),
             },
-            "summary_groups_oof_balanced_accuracy": per_group,
         },
     }
 
@@ -713,25 +733,8 @@ def _summary_v1(
         f"summary level: FRANK valid (n={len(ya)}) in-sample BAcc {balanced_accuracy(ya, prob >= thr):.3f} "
         f"AUC {roc_auc(ya, prob):.3f}; out-of-fold BAcc {oof_bacc:.3f} AUC {oof_auc:.3f}; threshold {thr:.4f}"
     )
-    return {
-        "version": 1,
-        "created": time.strftime("%Y-%m-%d"),
-        "seed": seed,
-        "sentence_model": spec,
-        "summary_model": {
-            "min": float(m.coef_[0, 0]),
-            "mean": float(m.coef_[0, 1]),
-            "intercept": float(m.intercept_[0]),
-        },
-        "threshold": float(thr),
-        "sentence_threshold": float(sent_thr),
-        "training": {
-            "rows": int(len(rows)),
-            "real_rows": int(is_real.sum()),
-            "sets": {"synthetic": len(synth), "msrp": len(msrp), **{k: len(v) for k, v in real.items()}},
-            "frank_valid_oof": {"balanced_accuracy": round(oof_bacc, 4), "roc_auc": round(oof_auc, 4)},
-        },
-    }
+    sm = {"min": float(m.coef_[0, 0]), "mean": float(m.coef_[0, 1]), "intercept": float(m.intercept_[0])}
+    return _result(1, seed, spec, sm, thr, sent_thr, rows, is_real, synth, msrp, real, (oof_bacc, oof_auc))
 
 
 def tune_baselines(encoder: Any) -> dict[str, float]:
