@@ -13,10 +13,11 @@ import random
 import numpy as np
 import pytest
 
+from newsfuse.check import train
 from newsfuse.check.data import Pair
 from newsfuse.check.features import FEATURE_NAMES
 from newsfuse.check.train import V1_FEATURES, fit_all
-from newsfuse.check.verifier import Checker
+from newsfuse.check.verifier import SUMMARY_FEATURES, Checker
 
 
 def _feats(rng: random.Random, good: bool) -> dict[str, float]:
@@ -63,7 +64,7 @@ def few_trees(monkeypatch):
     monkeypatch.setattr(train, "fit_trees", lambda X, y, w, seed=13, **kw: fit(X, y, w, seed, **{"max_iter": 15, **kw}))
 
 
-@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("version", [1, 2, 3])
 def test_fit_is_deterministic_and_loadable(version, few_trees):
     pytest.importorskip("sklearn")
     first = fit_all(*_data(), seed=13, version=version)
@@ -85,6 +86,11 @@ def test_fit_is_deterministic_and_loadable(version, few_trees):
         assert first["training"]["rows"] == plain  # no multiple-instance rows
     else:
         assert first["summary_model"]["type"] == "logistic"
+        want_summary = train.V2_SUMMARY_FEATURES if version == 2 else SUMMARY_FEATURES
+        assert first["summary_model"]["features"] == list(want_summary)
+        macro = first["training"]["summary_groups_oof_macro"]
+        per_group = first["training"]["summary_groups_oof_balanced_accuracy"]
+        assert macro == pytest.approx(np.mean([v[0] for v in per_group.values()]), abs=1e-4)
         assert first["training"]["rows"] == plain + long_bad  # one per long inconsistent FRANK summary
     checker = Checker({**first, "baselines": {}})
     logits = checker.claim_logits([])
@@ -96,4 +102,4 @@ def test_fit_is_deterministic_and_loadable(version, few_trees):
 
 def test_unknown_version_is_refused(few_trees):
     with pytest.raises(ValueError):
-        fit_all(*_data(), seed=13, version=3)
+        fit_all(*_data(), seed=13, version=4)

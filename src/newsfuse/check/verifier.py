@@ -146,16 +146,16 @@ def load_model_dict(path: str | Path | None = None) -> dict[str, Any]:
     return json.loads(raw)
 
 
+# The summary model's inputs: the weakest and the average claim, the number of claims, and whether any
+# claim holds a number or a name the source never mentions. Coverage signals (bigram, word and cosine
+# coverage) were dropped in version 3: they lifted FRANK valid but moved the score scale from one kind of
+# summary to another, so one fixed threshold did not carry across sources (MODEL_CARD.md, "Summary score").
 SUMMARY_FEATURES = [
     "min_logit",
     "mean_logit",
-    "mean_bi1",
-    "min_bi1",
-    "mean_lex1",
-    "mean_cos_max",
-    "min_cos_max",
-    "mean_rare_novel_ev",
     "log_claims",
+    "max_num_novel_doc",
+    "max_name_novel_doc",
 ]
 
 

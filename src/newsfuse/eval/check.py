@@ -173,7 +173,9 @@ def command(
     file: Annotated[Path, typer.Argument(help="JSON list, JSON object of items, or JSON Lines.")],
     doc_field: Annotated[str | None, typer.Option("--doc-field", help="Field with the source document.")] = None,
     summary_field: Annotated[str | None, typer.Option("--summary-field", help="Field with the summary.")] = None,
-    label_field: Annotated[str | None, typer.Option("--label-field", help="Field with the label (1 = consistent).")] = None,
+    label_field: Annotated[
+        str | None, typer.Option("--label-field", help="Field with the label (1 = consistent).")
+    ] = None,
     split: Annotated[str | None, typer.Option("--split", help="Keep items whose 'split' field is this.")] = None,
     limit: Annotated[int | None, typer.Option("--limit", help="Score only the first N items.")] = None,
     cache: Annotated[
