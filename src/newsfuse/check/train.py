@@ -523,7 +523,7 @@ def fit_all(
 
     if version not in (1, 2, 3):
         raise ValueError(f"unknown checker version {version}")
-    SUMMARY_FEATURES = V2_SUMMARY_FEATURES if version == 2 else V3_SUMMARY_FEATURES
+    summary_names = V2_SUMMARY_FEATURES if version == 2 else V3_SUMMARY_FEATURES
     names = V1_FEATURES if version == 1 else FEATURE_NAMES
 
     rows = _rows(synth, f_synth, "synthetic", False) + _rows(msrp, f_msrp, "msrp", False)
@@ -613,8 +613,8 @@ def fit_all(
     fold_a = np.array(fold_real)
     n_syn = sum(1 for r in rows if r["src"] == "synthetic")
     S_syn, y_syn = synthetic_summaries(rows[:n_syn], a * oof[:n_syn] + b, seed)
-    Zr = _matrix(S_real, SUMMARY_FEATURES)
-    Zs = _matrix(S_syn, SUMMARY_FEATURES)
+    Zr = _matrix(S_real, summary_names)
+    Zs = _matrix(S_syn, summary_names)
     Z = np.vstack([Zr, Zs])
     yz = np.concatenate([y_real_a, y_syn])
     # every real group weighs the same in total; synthetic summaries weigh half of one group
@@ -633,7 +633,7 @@ def fit_all(
     else:  # FRANK valid, re-weighted to its full CNN/DM : XSum mix (the exclusion removed XSum documents)
         thr = best_threshold(y_real_a[fr], prob[fr], frank_mix_weights(groups_a[fr]))
     sm = _summary_spec(Z, yz, wz, seed)
-    sm["features"] = list(SUMMARY_FEATURES)
+    sm["features"] = list(summary_names)
     sm["round"] = DECIMALS
     from .verifier import CombinerModel
 
@@ -650,7 +650,7 @@ def fit_all(
         f"AUC {roc_auc(y_real_a[fr], prob[fr]):.3f}; per group {per_group}; threshold {thr:.3f}"
     )
     if sm["type"] == "logistic":
-        coefs = zip(SUMMARY_FEATURES, sm["coef"], strict=True)
+        coefs = zip(summary_names, sm["coef"], strict=True)
         log("summary coefficients: " + ", ".join(f"{n} {c:+.2f}" for n, c in coefs))
     syn_auc = roc_auc(np.array(y_syn), summary_raw(Zs))
     log(f"synthetic summaries (in-sample) AUC {syn_auc:.3f} (n={len(y_syn)})")

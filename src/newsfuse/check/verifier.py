@@ -146,10 +146,11 @@ def load_model_dict(path: str | Path | None = None) -> dict[str, Any]:
     return json.loads(raw)
 
 
-# The summary model's inputs: the weakest and the average claim, the number of claims, and whether any
-# claim holds a number or a name the source never mentions. Coverage signals (bigram, word and cosine
-# coverage) were dropped in version 3: they lifted FRANK valid but moved the score scale from one kind of
-# summary to another, so one fixed threshold did not carry across sources (MODEL_CARD.md, "Summary score").
+# The summary model's inputs: the weakest and the average claim, the number of claims, and the most
+# numbers and names (capped at 3) that one claim holds and the source never mentions. Coverage signals
+# (bigram, word and cosine coverage) were dropped in version 3: they lifted FRANK valid but moved the score
+# scale from one kind of summary to another, so one fixed threshold did not carry across sources
+# (MODEL_CARD.md, "Choosing the version").
 SUMMARY_FEATURES = [
     "min_logit",
     "mean_logit",
