@@ -40,8 +40,7 @@ def fit_salience(source: Path, target: Path, start: int = 300, stop: int = 1000,
 
     from newsfuse.brief import analyse
     from newsfuse.brief.select import FEATURES
-    from newsfuse.eval.summarize import DiskCachedEncoder, load_neus
-    from newsfuse.model import Article
+    from newsfuse.eval.summarize import DiskCachedEncoder, load_neus, neus_articles
 
     if encoder is None:
         from newsfuse.embed import get_encoder
@@ -51,7 +50,7 @@ def fit_salience(source: Path, target: Path, start: int = 300, stop: int = 1000,
     data = load_neus(source, target, stop)[start:stop]
     xs, ys = [], []
     for n, (parts, (_title, ref)) in enumerate(data):
-        arts = [Article(id=f"fit-{n}-{i}", title=t, text=x, outlet=f"source-{i + 1}") for i, (t, x) in enumerate(parts)]
+        arts = neus_articles(parts, f"fit-{n}")
         an = analyse(arts, encoder)
         for row, unit in zip(an.feats, an.units, strict=True):
             sc = scorer.score(ref, unit.text)
@@ -84,8 +83,7 @@ def fit_coverage(
         coverage_weights,
         order_for_reading,
     )
-    from newsfuse.eval.summarize import DiskCachedEncoder, load_neus
-    from newsfuse.model import Article
+    from newsfuse.eval.summarize import DiskCachedEncoder, load_neus, neus_articles
 
     if encoder is None:
         from newsfuse.embed import get_encoder
@@ -95,7 +93,7 @@ def fit_coverage(
     names = list(_SIGN)
     tables = []  # per story: (terms matrix, ROUGE-2 F1 per selection)
     for n, (parts, (_title, ref)) in enumerate(load_neus(source, target, stop)[start:stop]):
-        arts = [Article(id=f"fit-{n}-{i}", title=t, text=x, outlet=f"source-{i + 1}") for i, (t, x) in enumerate(parts)]
+        arts = neus_articles(parts, f"fit-{n}")
         arts = [a for a in arts if (a.text or "").strip() or (a.title or "").strip()]
         an = analyse(arts, encoder)
         if len(arts) < 2 or not an.units:
@@ -123,8 +121,7 @@ def fit_coverage(
 
     # only these are fitted; "title", "per_sentence" and "per_word" keep their hand-set values
     steps = {"salience": 1.0, "lead": 1.0, "uncorroborated": 0.1}
-    p, best = dict(COVERAGE), -1.0
-    p.update(salience=0.5, lead=0.0, uncorroborated=0.0)  # the hand-set starting point
+    p = {**COVERAGE, "salience": 0.5, "lead": 0.0, "uncorroborated": 0.0}  # the hand-set starting point
     best = mean_r2(p)
     for rnd in range(6):
         improved = False

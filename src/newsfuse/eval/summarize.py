@@ -29,7 +29,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
-__all__ = ["command", "load_neus", "rouge_scores", "DiskCachedEncoder"]
+__all__ = ["command", "load_neus", "neus_articles", "rouge_scores", "DiskCachedEncoder"]
 
 DEFAULT_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "raw" / "neus_allsides"
 CACHE = Path(__file__).resolve().parents[3] / "data_local" / "brief" / "embeddings.pkl"
@@ -57,6 +57,13 @@ def load_neus(
         if limit and len(out) >= limit:
             break
     return out
+
+
+def neus_articles(parts: list[tuple[str, str]], prefix: str) -> list:
+    """One story's (title, text) parts as ``Article`` objects, ids ``{prefix}-{i}``, outlets ``source-{i + 1}``."""
+    from newsfuse.model import Article
+
+    return [Article(id=f"{prefix}-{i}", title=t, text=x, outlet=f"source-{i + 1}") for i, (t, x) in enumerate(parts)]
 
 
 class DiskCachedEncoder:
@@ -172,7 +179,6 @@ def evaluate(
     from newsfuse.brief import build_brief
     from newsfuse.brief.sentences import split_sentences
     from newsfuse.config import Settings
-    from newsfuse.model import Article
 
     if encoder is None:
         from newsfuse.embed import get_encoder
@@ -188,9 +194,7 @@ def evaluate(
         table.setdefault(system, []).append(rouge_scores(scorer, ref, sents))
 
     for n, (parts, (ref_title, ref_text)) in enumerate(data):
-        arts = [
-            Article(id=f"neus-{n}-{i}", title=t, text=x, outlet=f"source-{i + 1}") for i, (t, x) in enumerate(parts)
-        ]
+        arts = neus_articles(parts, f"neus-{n}")
         brief = build_brief(f"neus-{n}", arts, encoder=encoder, settings=settings)
         add("newsfuse", ref_text, [s.text for s in brief.synthesis], rows)
         add("newsfuse", ref_title, [brief.headline], heads)
