@@ -54,7 +54,7 @@ class Settings:
     near_duplicate_threshold: float = 0.8  # MinHash Jaccard estimate
     # encoder
     encoder: str = "minilm"  # "minilm" or "hashing" (offline, no model: for tiny machines)
-    encode_batch_size: int = 32
+    encode_batch_size: int = 8  # texts per MiniLM batch (see embed.DEFAULT_BATCH)
     # clustering
     story_quiet_hours: float = 72.0
     # briefs

@@ -37,12 +37,19 @@ class Encoder(Protocol):
         ...
 
 
+# sentence-transformers sorts the texts by length and pads each batch to its longest text. News sentences
+# run from 5 to over 250 tokens, so small batches waste less on padding: on 2 cores, the 48 sentences of
+# three articles encode in 0.47 s in batches of 8 against 0.73 s in batches of 32, 296 mixed sentences in
+# 1.80 s against 2.11 s, 40 full articles in 1.48 s against 1.64 s (vectors agree to 2e-7).
+DEFAULT_BATCH = 8
+
+
 class MiniLMEncoder:
     """all-MiniLM-L6-v2 via sentence-transformers, loaded from site-packages."""
 
     name = "all-MiniLM-L6-v2"
 
-    def __init__(self, batch_size: int = 32, max_seq_length: int = 256, device: str | None = None) -> None:
+    def __init__(self, batch_size: int = DEFAULT_BATCH, max_seq_length: int = 256, device: str | None = None) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -126,7 +133,7 @@ _lock = threading.Lock()
 _shared: CachedEncoder | None = None
 
 
-def get_encoder(batch_size: int = 32) -> CachedEncoder:
+def get_encoder(batch_size: int = DEFAULT_BATCH) -> CachedEncoder:
     """The process-wide cached MiniLM encoder (the model is loaded on first use, once)."""
     global _shared
     with _lock:

@@ -32,7 +32,6 @@ __all__ = [
     "Checker",
     "CombinerModel",
     "ClaimResult",
-    "LengthBatchedEncoder",
     "DEFAULT_WEIGHTS",
     "SUMMARY_FEATURES",
     "load_model_dict",
@@ -56,33 +55,6 @@ def _acronym_of(claim_words: Sequence[str], ev_words: Sequence[str]) -> bool:
                 if "".join(w[:1] for w in ev_words[i : i + n]) == tok:
                     return True
     return False
-
-
-class LengthBatchedEncoder:
-    """Encodes texts in small batches of similar length (sorted by characters).
-
-    The shared encoder pads every batch of 32 to its longest text. News sentences run from 5 to over
-    250 tokens, so one batch of the 32 longest sentences of three articles costs more than the
-    same sentences in batches of 8 (measured: 48 source sentences in 0.81 s against 0.41 s on 2
-    cores). The vectors agree to about 2e-7. Used by ``Checker.load`` when it loads the shared
-    encoder itself; training and evaluation pass their own encoder and are unaffected.
-    """
-
-    def __init__(self, inner: Any, batch: int = 8) -> None:
-        self.inner = inner
-        self.dim = inner.dim
-        self.batch = batch
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        texts = list(texts)
-        if len(texts) <= self.batch:
-            return self.inner.encode(texts)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(order), self.batch):
-            idx = order[start : start + self.batch]
-            out[idx] = self.inner.encode([texts[i] for i in idx])
-        return out
 
 
 class CombinerModel:
@@ -226,7 +198,7 @@ class Checker:
             try:
                 from newsfuse.embed import get_encoder
 
-                encoder = LengthBatchedEncoder(get_encoder())
+                encoder = get_encoder()
             except Exception:  # noqa: BLE001 - without the encoder the lexical signals still work
                 encoder = None
         return cls(model, encoder=encoder, settings=settings)
