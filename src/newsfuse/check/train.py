@@ -84,7 +84,6 @@ V2_SUMMARY_FEATURES = [
 ]  # fmt: skip
 SUMMARY_C = 0.3
 V1_SUMMARY_C = 1.0
-V1_MIL = False
 DECIMALS = 10  # features are rounded to this many decimals for fitting; the models record it ("round")
 THRESHOLD_MODE = "frank_mix"
 SUMMARY_MODEL = "logistic"
@@ -559,7 +558,7 @@ def fit_all(
     # out-of-fold model trusts least is taken as the wrong one and added as a negative
     mil = []
     for i, (p, fl) in enumerate(zip(frank, f_frank, strict=True)):
-        if p.label == 0 and len(fl) > 1 and (version >= 2 or V1_MIL):
+        if p.label == 0 and len(fl) > 1 and version >= 2:  # version 1 had no multiple-instance rows
             k = doc_fold.get(p.meta["doc"], i % 5)
             lg = models[k].decision_function(_matrix(fl, names))
             mil.append({"f": fl[int(np.argmin(lg))], "y": 0, "src": "frank_mil", "doc": p.meta["doc"], "real": True})
