@@ -285,6 +285,64 @@ def test_repair_published_only_when_checker_supports():
         assert all(t in yes.calls[0] for t in repaired)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("But the ferry was towed back to the dock before noon.", "The ferry was towed back to the dock before noon."),
+        ("However, officials said the cause was still unknown.", "Officials said the cause was still unknown."),
+        ("Meanwhile, a second ferry kept to its timetable all day.", "A second ferry kept to its timetable all day."),
+        ("But iPhone sales fell by a third in the quarter.", "iPhone sales fell by a third in the quarter."),
+        # what is left must stand alone
+        ("And he said the cause was still unknown to the crew.", None),
+        ("But, she added, the cause was unknown.", None),
+        # not connectives: no comma after "Still"/"Also", or a word that only looks like one
+        ("Still images showed smoke above the engine room.", None),
+        ("Also on Tuesday the port reopened to traffic.", None),
+        ("Andersen said the ferry had been inspected in May.", None),
+    ],
+)
+def test_leading_connective_is_dropped_only_when_the_rest_stands_alone(text, expected):
+    from newsfuse.brief import _drop_connective
+
+    assert _drop_connective(text) == expected
+
+
+def test_connective_repair_goes_through_the_checker():
+    extra = Article(
+        id="a-extra",
+        outlet="Island Post",
+        title="Ferry fire: port says cause unknown",
+        text=(
+            "However, the port authority said the cause of the ferry fire at Port Halvard was still unknown. "
+            "A fire on the ferry Nordlys injured 12 people on Tuesday."
+        ),
+    )
+    settings = Settings(key_points=5, synthesis_sentences=6)
+    yes, no = _Checker("supported"), _Checker("unsupported")
+    b = build_brief("c", [HARBOUR, extra], encoder=ENC, checker=yes, settings=settings)
+    fixed = "The port authority said the cause of the ferry fire at Port Halvard was still unknown."
+    assert yes.calls and fixed in yes.calls[0]
+    assert len(yes.calls) == 1  # checked once for the key points and the synthesis together
+    b2 = build_brief("c", [HARBOUR, extra], encoder=ENC, checker=no, settings=settings)
+    published = [s.text for s in b2.synthesis + b2.key_points]
+    assert fixed not in published and not any(t.startswith("However") for t in published)
+    kp = next(s for s in b.key_points if s.text == fixed)  # published, citing its own article
+    assert kp.citations[0].article_id == "a-extra"
+
+
+def test_dateline_is_cut_when_the_checker_agrees_and_kept_otherwise():
+    lead = HARBOUR.text.split("\n")[0]
+    cut = lead.split(" - ", 1)[1]
+    settings = Settings(key_points=5, synthesis_sentences=3)
+    yes, no = _Checker("supported"), _Checker("unsupported")
+    b = build_brief("d", [HARBOUR], encoder=ENC, checker=yes, settings=settings)
+    assert cut in yes.calls[0]
+    texts = [s.text for s in b.key_points + b.synthesis]
+    assert cut in texts and lead not in texts
+    b2 = build_brief("d", [HARBOUR], encoder=ENC, checker=no, settings=settings)
+    assert lead in [s.text for s in b2.key_points]  # the sentence as written stays publishable
+
+
 # ----------------------------------------------------------------------------------------------- renderers
 
 

@@ -123,11 +123,49 @@ def _citations_for(k: int, an: Analysis, fact_of: dict[int, Fact]) -> list:
 
 
 _PRONOUN_START = re.compile(r"^(He|She)\b")
+# A sentence-opening connective that only links to the sentence before: dropped, the rest must stand alone.
+# "Still", "Meanwhile", "Instead", "Also", "Moreover" and "Furthermore" only with their comma ("Still
+# images ...", "Also on Tuesday ..." are not connectives); "So" and "Yet" never ("So far", "Yet another").
+_CONNECTIVE = re.compile(
+    r"^(?:(?:But|And|However)\b,?|(?:Still|Meanwhile|Instead|Also|Moreover|Furthermore),)\s+(?=[\"“A-Za-z0-9])"
+)
+
+
+# A dateline before the first sentence ("WASHINGTON (AP) — ", "PORT HALVARD, Fla. - "): page furniture
+# that a brief does not repeat. The place starts with a word of two or more capitals ("U.S. -" does not).
+_DATELINE_PREFIX = re.compile(
+    r"^[A-Z]{2,}[A-Z.'’-]*(?:\s+[A-Z]{2,}[A-Z.'’-]*){0,4}(?:,\s*[A-Z][A-Za-z.]{1,14}){0,2}\s*"
+    r"(?:\([^()\n]{1,40}\))?\s*[-—–]{1,2}\s*(?=[\"“A-Z0-9])"
+)
+
+
+def _undated(text: str) -> str | None:
+    """``text`` without its leading dateline (None when it has none, or too little is left)."""
+    m = _DATELINE_PREFIX.match(text)
+    if not m or len(text[m.end() :].split()) < 5:
+        return None
+    return text[m.end() :]
+
+
+def _drop_connective(text: str) -> str | None:
+    from newsfuse.brief.select import standalone_problem
+
+    m = _CONNECTIVE.match(text)
+    if not m:
+        return None
+    rest = text[m.end() :]
+    if rest.split(" ", 1)[0].islower():  # "the evidence" -> "The evidence"; "iPhone" stays as written
+        rest = rest[:1].upper() + rest[1:]
+    return rest if standalone_problem(rest) is None else None
 
 
 def _repair(k: int, an: Analysis) -> str | None:
-    """Replace a leading He/She with the last person named before it in the same article."""
+    """Drop a leading connective ("But, ...", "However, ..."), or replace a leading He/She with the last
+    person named before it in the same article."""
     u = an.units[k]
+    dropped = _drop_connective(u.text)
+    if dropped is not None:
+        return dropped
     m = _PRONOUN_START.match(u.text)
     if not m:
         return None
@@ -153,16 +191,26 @@ def _checked(texts: list[str], articles: list[Article], checker: Any) -> list[bo
 
 
 def _candidates(an: Analysis, checker: Any) -> tuple[np.ndarray, dict[int, str], np.ndarray, list[int]]:
-    """Which units may be published (standalone, or repaired and checked), their texts, scores and fact ids."""
+    """Which units may be published, their published texts, scores and fact ids.
+
+    A unit is published as written when it stands alone. The four most salient that do not are
+    repaired where a rule can (:func:`_repair`), and a leading dateline is cut from those that do
+    (:func:`_undated`); every rewritten text is checked in one call, and only those the checker
+    supports are used (a failed dateline cut keeps the sentence as written; a failed repair keeps it out).
+    """
     from newsfuse.brief.select import WEIGHTS, standalone_problem
 
     n = len(an.units)
     allowed = np.array([not standalone_problem(u.text) for u in an.units], dtype=bool)
     repaired: dict[int, str] = {}
+    dependent: set[int] = set()
     if checker is not None and n:
         cand = [i for i in range(n) if not allowed[i]]
         cand.sort(key=lambda i: -an.scores[i])
         fixes = {i: _repair(i, an) for i in cand[:4]}
+        fixes = {i: t for i, t in fixes.items() if t}
+        dependent = set(fixes)
+        fixes.update({i: _undated(an.units[i].text) for i in range(n) if allowed[i] and an.units[i].pos == 0})
         fixes = {i: t for i, t in fixes.items() if t}
         ok = _checked(list(fixes.values()), an.articles, checker)
         for (i, t), good in zip(fixes.items(), ok, strict=True):
@@ -173,7 +221,8 @@ def _candidates(an: Analysis, checker: Any) -> tuple[np.ndarray, dict[int, str],
         allowed[:] = True  # nothing stands alone: better a dependent sentence than an empty brief
     scores = an.scores.copy()
     for i in repaired:
-        scores[i] -= WEIGHTS.get("dependent", 0.0)  # undo the dependent-sentence weight once repaired
+        if i in dependent:
+            scores[i] -= WEIGHTS.get("dependent", 0.0)  # undo the dependent-sentence weight once repaired
     group = [0] * n
     for fi, f in enumerate(an.facts):
         for m in f.members:
@@ -182,9 +231,14 @@ def _candidates(an: Analysis, checker: Any) -> tuple[np.ndarray, dict[int, str],
 
 
 def _pick(
-    an: Analysis, k: int, checker: Any, redundancy: float = 0.05, coverage: bool = False
+    an: Analysis,
+    k: int,
+    cands: tuple[np.ndarray, dict[int, str], np.ndarray, list[int]],
+    redundancy: float = 0.05,
+    coverage: bool = False,
 ) -> list[tuple[int, str]]:
-    """Choose up to k sentences (unit index, published text); repaired sentences only when the checker agrees.
+    """Choose up to k sentences (unit index, published text) among ``cands`` (from :func:`_candidates`, where
+    a repaired sentence is allowed only when the checker agreed).
 
     ``coverage=True`` (the synthesis of a multi-article story) selects by corroborated coverage and may
     return fewer than ``k`` sentences when the rest would add nothing several outlets report."""
@@ -192,7 +246,7 @@ def _pick(
 
     if not an.units or k <= 0:
         return []
-    allowed, repaired, scores, group = _candidates(an, checker)
+    allowed, repaired, scores, group = cands
     if coverage and len(an.articles) > 1:
         titles = [a.title or "" for a in an.articles]
         bodies = [a.text or "" for a in an.articles]
@@ -248,12 +302,13 @@ def build_brief(
 
     # key points: the most salient, mutually distinct facts, each cited to every outlet carrying it
     kp_n = max(1, int(settings.key_points))
-    kp = _pick(an, kp_n, checker)
+    cands = _candidates(an, checker)  # the repairs are checked once, for both selections
+    kp = _pick(an, kp_n, cands)
     kp = [(i, t) for i, t in sorted(kp, key=lambda it: -an.scores[it[0]])]
     key_points = [KeyPoint(text=t, citations=_citations_for(i, an, fact_of)) for i, t in kp]
 
     syn_n = max(1, int(settings.synthesis_sentences))
-    syn = dict(_pick(an, syn_n, checker, coverage=True))
+    syn = dict(_pick(an, syn_n, cands, coverage=True))
     synthesis = [
         SynthesisSentence(text=syn[i], citations=_citations_for(i, an, fact_of))
         for i in order_for_reading(list(syn), units, an.scores)

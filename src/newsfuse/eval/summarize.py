@@ -13,7 +13,9 @@ roundup and its title). Systems (all computed in the same run, on the same sente
 * ``central_title``: headline peer, the title of the most central article.
 
 ROUGE-1/2/L F1 from rouge-score with the Porter stemmer, one sentence per line, macro-averaged.
-``--bench`` times ``build_brief`` on a 10-article story instead (the model loaded beforehand).
+The briefs are built as the pipeline builds them, with the shipped claim checker (a sentence repaired
+to stand alone is published only when it passes); ``--no-check`` leaves it out (no repairs).
+``--bench`` times ``build_brief`` on a 10-article story instead (the models loaded beforehand).
 """
 
 from __future__ import annotations
@@ -171,9 +173,15 @@ def evaluate(
     target: Path,
     sentences: int = 3,
     limit: int | None = None,
-    encoder=None,
-    weights=None,  # noqa: ANN001
+    encoder=None,  # noqa: ANN001
+    checker=None,  # noqa: ANN001
+    use_checker: bool = True,
 ) -> dict:
+    """ROUGE of the synthesis and headline of every story, beside the peers and the oracle.
+
+    As in the pipeline, the brief gets the shipped claim checker (``checker``, loaded when None), so a
+    repaired sentence is published only when the checker supports it; ``use_checker=False`` builds the
+    briefs without one (no repairs)."""
     from rouge_score import rouge_scorer
 
     from newsfuse.brief import build_brief
@@ -184,6 +192,12 @@ def evaluate(
         from newsfuse.embed import get_encoder
 
         encoder = DiskCachedEncoder(get_encoder())
+    if checker is None and use_checker:
+        from newsfuse.check import Checker
+
+        checker = Checker.load(encoder=encoder)
+    if not use_checker:
+        checker = None
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
     data = load_neus(source, target, limit)
     settings = Settings(synthesis_sentences=sentences, key_points=max(3, min(5, sentences)))
@@ -195,7 +209,7 @@ def evaluate(
 
     for n, (parts, (ref_title, ref_text)) in enumerate(data):
         arts = neus_articles(parts, f"neus-{n}")
-        brief = build_brief(f"neus-{n}", arts, encoder=encoder, settings=settings)
+        brief = build_brief(f"neus-{n}", arts, encoder=encoder, settings=settings, checker=checker)
         add("newsfuse", ref_text, [s.text for s in brief.synthesis], rows)
         add("newsfuse", ref_title, [brief.headline], heads)
 
@@ -250,17 +264,24 @@ def _bench_articles() -> list:
     return arts
 
 
-def bench(repeats: int = 5) -> dict:
+def bench(repeats: int = 5, use_checker: bool = True) -> dict:
     from newsfuse.brief import build_brief
-    from newsfuse.embed import get_encoder
+    from newsfuse.check import Checker
+    from newsfuse.embed import CachedEncoder, get_encoder
 
     enc = get_encoder()
+    checker = Checker.load(encoder=enc.inner) if use_checker else None  # as the pipeline builds briefs
     arts = _bench_articles()
-    build_brief("warm", arts[:2], encoder=enc.inner)  # load spaCy and the model once
+    build_brief("warm", arts[:2], encoder=enc.inner, checker=checker)  # load spaCy and the models once
     times, cpu = [], []
     for _ in range(repeats):
         t, c = time.perf_counter(), time.process_time()
-        build_brief("bench", arts, encoder=enc.inner)  # uncached encoder: every sentence is embedded
+        # a fresh cache each time: every sentence is embedded once, and the checker reuses what the brief
+        # embedded, as with the pipeline's shared encoder
+        fresh = CachedEncoder(enc.inner)
+        if checker is not None:
+            checker.encoder = fresh
+        build_brief("bench", arts, encoder=fresh, checker=checker)
         times.append(time.perf_counter() - t)
         cpu.append(time.process_time() - c)
     words = sum(len(a.text.split()) for a in arts)
@@ -272,6 +293,7 @@ def bench(repeats: int = 5) -> dict:
         "seconds_max": round(float(np.max(times)), 3),
         # CPU seconds used by this process (all its threads): less sensitive to other jobs on a shared machine
         "cpu_seconds_median": round(float(np.median(cpu)), 3),
+        "checker": use_checker,
     }
 
 
@@ -282,15 +304,18 @@ def command(
     limit: Annotated[int | None, typer.Option(help="only the first N stories")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
     bench_only: Annotated[bool, typer.Option("--bench", help="time a 10-article brief instead")] = False,
+    check: Annotated[
+        bool, typer.Option("--check/--no-check", help="give the briefs the claim checker, as the pipeline does")
+    ] = True,
 ) -> None:
     """ROUGE of newsfuse's synthesis and headline on NeuS/AllSides, with extractive peers."""
     if bench_only:
-        res = bench()
+        res = bench(use_checker=check)
         print(json.dumps(res) if json_out else res)
         return
     if not source.is_file() or not target.is_file():
         raise typer.BadParameter(f"missing {source} or {target}")
-    result = evaluate(source, target, sentences=sentences, limit=limit)
+    result = evaluate(source, target, sentences=sentences, limit=limit, use_checker=check)
     if json_out:
         print(json.dumps(result))
         return
