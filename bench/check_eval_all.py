@@ -36,7 +36,10 @@ def main() -> None:
     files = {
         "frank": (raw_root() / "frank" / "frank_joined.jsonl", "test"),
         "frank_valid": (raw_root() / "frank" / "frank_joined.jsonl", "valid"),
-        **{n: (raw_root() / "summac_pr15_subsets" / f"{n}.json", None) for n in ("polytope", "factcc", "summeval", "xsumfaith")},
+        **{
+            n: (raw_root() / "summac_pr15_subsets" / f"{n}.json", None)
+            for n in ("polytope", "factcc", "summeval", "xsumfaith")
+        },
     }
     results = {}
     for name in args.sets.split(","):
@@ -51,8 +54,12 @@ def main() -> None:
 
             y = np.array([p.label for p in pairs])
             s = newsfuse_scores(pairs, checker)
-            systems = {"newsfuse": {"balanced_accuracy": round(balanced_accuracy(y, s >= checker.threshold), 4),
-                                    "roc_auc": round(roc_auc(y, s), 4)}}
+            systems = {
+                "newsfuse": {
+                    "balanced_accuracy": round(balanced_accuracy(y, s >= checker.threshold), 4),
+                    "roc_auc": round(roc_auc(y, s), 4),
+                }
+            }
         else:
             systems = evaluate(pairs, checker, enc)
         enc.save()

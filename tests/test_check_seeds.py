@@ -45,19 +45,20 @@ LABELS = [
 ]
 
 # Sentences the shipped model gets wrong (measured; see MODEL_CARD.md). Empty when all agree.
-# All nine are restatements the model scores below the sentence threshold (0.67, fixed on the real
-# training sentences): the lexical features punish the summary's paraphrase and framing words.
-_THR = "the sentence threshold is 0.67"
+# All nine are restatements the model scores below the sentence threshold (0.63, fixed on the real
+# training sentences): the lexical features punish the summary's paraphrase and framing words, and the
+# cross-encoder (version 4) lifts some of them (sentences 5 and 10) but not over the threshold.
+_THR = "the sentence threshold is 0.63"
 KNOWN_MISSES: dict[int, str] = {
-    0: f"measured: unsupported (0.49; {_THR})",
-    2: f"measured: unsupported (0.38; {_THR})",
-    3: f"measured: unsupported (0.35; {_THR})",
-    5: f"measured: unsupported (0.47; {_THR})",
-    6: f"measured: unsupported (0.22; {_THR})",
-    7: f"measured: unsupported (0.25; {_THR})",
-    10: f"measured: unsupported (0.35; {_THR})",
-    13: f"measured: unsupported (0.17; {_THR})",
-    14: f"measured: unsupported (0.26; {_THR})",
+    0: f"measured: unsupported (0.46; {_THR})",
+    2: f"measured: unsupported (0.42; {_THR})",
+    3: f"measured: unsupported (0.37; {_THR})",
+    5: f"measured: unsupported (0.58; {_THR})",
+    6: f"measured: unsupported (0.21; {_THR})",
+    7: f"measured: unsupported (0.28; {_THR})",
+    10: f"measured: unsupported (0.59; {_THR})",
+    13: f"measured: unsupported (0.16; {_THR})",
+    14: f"measured: unsupported (0.30; {_THR})",
 }
 
 

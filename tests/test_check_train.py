@@ -17,13 +17,15 @@ from newsfuse.check import train
 from newsfuse.check.data import Pair
 from newsfuse.check.features import FEATURE_NAMES
 from newsfuse.check.train import V1_FEATURES, fit_all
-from newsfuse.check.verifier import SUMMARY_FEATURES, Checker
+from newsfuse.check.verifier import NLI_FEATURES, SUMMARY_FEATURES, Checker
 
 
 def _feats(rng: random.Random, good: bool) -> dict[str, float]:
     base = 0.75 if good else 0.35
     # two decimals: few distinct values keep the binning fast (as most real features are)
-    return {n: round(min(1.0, max(0.0, rng.gauss(base, 0.2))), 2) for n in FEATURE_NAMES}
+    out = {n: round(min(1.0, max(0.0, rng.gauss(base, 0.2))), 2) for n in FEATURE_NAMES}
+    out.update({n: round(rng.gauss(1.0 if good else -1.0, 1.0), 2) for n in NLI_FEATURES})  # cross-encoder logits
+    return out
 
 
 def _data(seed: int = 1):  # noqa: ANN202
@@ -64,7 +66,7 @@ def few_trees(monkeypatch):
     monkeypatch.setattr(train, "fit_trees", lambda X, y, w, seed=13, **kw: fit(X, y, w, seed, **{"max_iter": 15, **kw}))
 
 
-@pytest.mark.parametrize("version", [1, 2, 3])
+@pytest.mark.parametrize("version", [1, 2, 3, 4])
 def test_fit_is_deterministic_and_loadable(version, few_trees):
     pytest.importorskip("sklearn")
     first = fit_all(*_data(), seed=13, version=version)
@@ -73,7 +75,7 @@ def test_fit_is_deterministic_and_loadable(version, few_trees):
         d.pop("created")
     assert json.dumps(first, sort_keys=True) == json.dumps(again, sort_keys=True)
     assert first["version"] == version
-    want = V1_FEATURES if version == 1 else FEATURE_NAMES
+    want = {1: V1_FEATURES, 4: FEATURE_NAMES + list(NLI_FEATURES)}.get(version, FEATURE_NAMES)
     assert first["sentence_model"]["features"] == list(want)
     frank, f_frank = _data()[2]["frank_valid"], _data()[5]["frank_valid"]
     plain = (
@@ -86,13 +88,16 @@ def test_fit_is_deterministic_and_loadable(version, few_trees):
         assert first["training"]["rows"] == plain  # no multiple-instance rows
     else:
         assert first["summary_model"]["type"] == "logistic"
-        want_summary = train.V2_SUMMARY_FEATURES if version == 2 else SUMMARY_FEATURES
+        want_summary = {2: train.V2_SUMMARY_FEATURES, 4: [*SUMMARY_FEATURES, "min_nli_max"]}.get(
+            version, SUMMARY_FEATURES
+        )
         assert first["summary_model"]["features"] == list(want_summary)
         macro = first["training"]["summary_groups_oof_macro"]
         per_group = first["training"]["summary_groups_oof_balanced_accuracy"]
         assert macro == pytest.approx(np.mean([v[0] for v in per_group.values()]), abs=1e-4)
         assert first["training"]["rows"] == plain + long_bad  # one per long inconsistent FRANK summary
     checker = Checker({**first, "baselines": {}})
+    assert checker.needs_cross == (version == 4)  # only version 4 loads the cross-encoder
     logits = checker.claim_logits([])
     assert logits.size == 0
     X = checker.sentence_model.matrix([_feats(random.Random(3), True)])
@@ -102,4 +107,4 @@ def test_fit_is_deterministic_and_loadable(version, few_trees):
 
 def test_unknown_version_is_refused(few_trees):
     with pytest.raises(ValueError):
-        fit_all(*_data(), seed=13, version=4)
+        fit_all(*_data(), seed=13, version=5)

@@ -21,15 +21,18 @@ Procedure (fixed seeds; every step reads ``../shared/data/raw`` at run time):
    labels with out-of-fold scores (5 folds grouped by document).
    FRANK valid also gives multiple-instance negatives: in an inconsistent summary of several
    sentences, the sentence the out-of-fold model trusts least.
-4. Summary level (version 3, the default and what ships): a logistic model over
-   ``verifier.SUMMARY_FEATURES`` fitted on FRANK valid, QAGS documents and synthetic summaries,
+   Version 4 (the default and what ships) gives the trees two more inputs per claim: the
+   cross-encoder's entailment logits (``verifier.NLI_FEATURES``; the cross-encoder is trained
+   beforehand by ``python -m newsfuse.check.crossenc`` and read from ``weights/``).
+4. Summary level (versions 3 and 4): a logistic model over ``verifier.SUMMARY_FEATURES`` (version 4
+   adds ``V4_SUMMARY_EXTRA``, the weakest claim's best cross-encoder logit) fitted on FRANK valid, QAGS documents and synthetic summaries,
    each real summary scored by the fold model that did not see its document; the decision
    threshold maximises balanced accuracy on the out-of-fold FRANK valid scores (re-weighted to its
    full CNN/DM : XSum mix). It ships with the model and is never re-tuned on a scored set.
    The log and ``training.summary_groups_oof_macro`` give the mean of the four real groups'
    out-of-fold balanced accuracies (FRANK CNN/DM, FRANK XSum, QAGS CNN/DM, QAGS XSum) at that one
-   threshold: how well a fixed threshold carries across sources, the criterion version 3 was
-   chosen by. ``--version 2``: the same, with coverage signals in the summary model
+   threshold: how well a fixed threshold carries across sources, the criterion versions 3 and 4
+   were chosen by. ``--version 3``: no cross-encoder. ``--version 2``: the same, with coverage signals in the summary model
    (``V2_SUMMARY_FEATURES``). ``--version 1``: 27 features, no multiple-instance rows, and
    ``logit = a * min + b * mean + c`` fitted on FRANK valid alone.
 5. Baselines (ROUGE-2 precision, entity/number overlap, MiniLM min-max cosine): thresholds
@@ -68,7 +71,7 @@ from .features import FEATURE_NAMES
 __all__ = ["command", "build_synthetic", "build_real", "Featurizer", "balanced_accuracy", "best_threshold"]
 
 SEED = 13
-VERSION = 3  # the design of the shipped weights/checker.json (see MODEL_CARD.md)
+VERSION = 4  # the design of the shipped weights/checker.json (see MODEL_CARD.md)
 # The 27 claim features of the version-1 model (the first 27 of FEATURE_NAMES; version 2 adds the soft
 # word-vector coverage and the entity features).
 V1_FEATURES = [
@@ -82,6 +85,10 @@ V2_SUMMARY_FEATURES = [
     "min_logit", "mean_logit", "mean_bi1", "min_bi1", "mean_lex1", "mean_cos_max", "min_cos_max",
     "mean_rare_novel_ev", "log_claims",
 ]  # fmt: skip
+# Version 4 adds the cross-encoder's features (verifier.NLI_FEATURES) to the sentence model, and the
+# weakest claim's best cross-encoder logit to the summary model.
+V4_EXTRA = ["nli_top", "nli_max"]
+V4_SUMMARY_EXTRA = ["min_nli_max"]
 SUMMARY_C = 0.3
 V1_SUMMARY_C = 1.0
 DECIMALS = 10  # features are rounded to this many decimals for fitting; the models record it ("round")
@@ -197,7 +204,7 @@ def _reported_cnndm_ids() -> set[str]:
 class Featurizer:
     """Per-claim features of (document, summary) pairs, with the source index cached per document."""
 
-    def __init__(self, encoder: Any | None) -> None:
+    def __init__(self, encoder: Any | None, cross: Any | None = None) -> None:
         from .verifier import Checker
 
         dummy = {
@@ -210,7 +217,7 @@ class Featurizer:
                 "intercept": 0.0,
             }
         }
-        self.checker = Checker(dummy, encoder=encoder)
+        self.checker = Checker(dummy, encoder=encoder, cross=cross)
         self._index: dict[str, Any] = {}
 
     def index(self, doc: str) -> Any:
@@ -231,15 +238,61 @@ class Featurizer:
         claims = split_summary(summary) or [summary]
         return [r.features for r in self.checker.analyse_claims(claims, self.index(doc))]
 
-    def run(self, pairs: Sequence[Pair], desc: str = "") -> list[list[dict[str, float]]]:
+    def pair_nli_features(self, doc: str, summary: str) -> list[dict[str, float]]:
+        """Only the cross-encoder features of each claim (``verifier.NLI_FEATURES``)."""
+        from .retrieve import split_summary
+
+        claims = split_summary(summary) or [summary]
+        index = self.index(doc)
+        return self.checker.nli_features(claims, self.checker.evidence_order(claims, index), index)
+
+    def run(self, pairs: Sequence[Pair], desc: str = "", nli: bool = False) -> list[list[dict[str, float]]]:
         order = sorted(range(len(pairs)), key=lambda i: pairs[i].doc)  # reuse each document's index
         out: list[list[dict[str, float]] | None] = [None] * len(pairs)
         t0 = time.time()
+        fn = self.pair_nli_features if nli else self.pair_features
         for n, i in enumerate(order):
-            out[i] = self.pair_features(pairs[i].doc, pairs[i].summary)
+            out[i] = fn(pairs[i].doc, pairs[i].summary)
             if n and n % 2000 == 0:
                 log(f"  {desc}: {n}/{len(pairs)} ({time.time() - t0:.0f}s)")
         return [o or [] for o in out]
+
+
+def cached_nli_features(name: str, pairs: Sequence[Pair], feat: Featurizer) -> list[list[dict[str, float]]]:
+    """The cross-encoder features of ``pairs`` (version 4), cached apart from the others: keyed by the set,
+    the retrieval and cross-encoder code and the cross-encoder weights."""
+    import hashlib
+
+    from . import crossenc, retrieve, verifier
+    from . import features as fmod
+
+    cross = feat.checker.cross
+    if cross is None:
+        raise RuntimeError("cross-encoder features need the cross-encoder")
+    h = hashlib.sha1()
+    for mod in (fmod, retrieve, verifier, crossenc):
+        h.update(Path(mod.__file__).read_bytes())
+    h.update(cross.fingerprint.encode())
+    for p in pairs:
+        h.update(p.doc[:200].encode() + p.summary.encode())
+    path = CACHE_DIR / f"nli_{name}_{h.hexdigest()[:12]}.json"
+    if path.is_file():
+        return json.loads(path.read_text())
+    t = time.time()
+    out = feat.run(pairs, name, nli=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out))
+    log(f"cross-encoder features {name}: {len(pairs)} pairs in {time.time() - t:.0f}s")
+    return out
+
+
+def merge_features(
+    base: Sequence[list[dict[str, float]]], extra: Sequence[list[dict[str, float]]]
+) -> list[list[dict[str, float]]]:
+    """Claim by claim, the union of two feature lists of the same pairs."""
+    if len(base) != len(extra) or any(len(a) != len(b) for a, b in zip(base, extra, strict=True)):
+        raise ValueError("feature lists of different pairs")
+    return [[{**x, **y} for x, y in zip(a, b, strict=True)] for a, b in zip(base, extra, strict=True)]
 
 
 def cached_features(name: str, pairs: Sequence[Pair], feat: Featurizer) -> list[list[dict[str, float]]]:
@@ -424,7 +477,19 @@ def train(
         build_word_vectors(encoder.inner)
         background.cache_clear()
         word_vectors.cache_clear()
-    feat = Featurizer(encoder)
+    cross = None
+    if version >= 4:
+        from .crossenc import CrossEncoder
+        from .verifier import CROSS_WEIGHTS
+
+        if not (WEIGHTS_DIR / CROSS_WEIGHTS).is_file():
+            raise FileNotFoundError(
+                f"version 4 reads the cross-encoder {WEIGHTS_DIR / CROSS_WEIGHTS}: train it first with "
+                f"python -m newsfuse.check.crossenc --out {WEIGHTS_DIR / CROSS_WEIGHTS}"
+            )
+        # batches of 16, as when the shipped weights were trained (run time scores in batches of 8: less padding)
+        cross = CrossEncoder(WEIGHTS_DIR / CROSS_WEIGHTS, batch_size=16)
+    feat = Featurizer(encoder, cross=cross)
     exclude = reported_doc_keys()
     log(f"reported documents excluded from training: {len(exclude)}")
 
@@ -436,6 +501,10 @@ def train(
         f_synth = cached_features("synthetic", synth, feat)
         f_msrp = cached_features("msrp", msrp, feat)
         f_real = {k: cached_features(k, v, feat) for k, v in real.items()}
+        if version >= 4:
+            f_synth = merge_features(f_synth, cached_nli_features("synthetic", synth, feat))
+            f_msrp = merge_features(f_msrp, cached_nli_features("msrp", msrp, feat))
+            f_real = {k: merge_features(f_real[k], cached_nli_features(k, v, feat)) for k, v in real.items()}
     finally:
         encoder.save()
 
@@ -522,10 +591,12 @@ def fit_all(
     from .verifier import SUMMARY_FEATURES as V3_SUMMARY_FEATURES
     from .verifier import summary_features
 
-    if version not in (1, 2, 3):
+    if version not in (1, 2, 3, 4):
         raise ValueError(f"unknown checker version {version}")
-    summary_names = V2_SUMMARY_FEATURES if version == 2 else V3_SUMMARY_FEATURES
-    names = V1_FEATURES if version == 1 else FEATURE_NAMES
+    summary_names = {2: V2_SUMMARY_FEATURES, 4: V3_SUMMARY_FEATURES + V4_SUMMARY_EXTRA}.get(
+        version, V3_SUMMARY_FEATURES
+    )
+    names = {1: V1_FEATURES, 4: FEATURE_NAMES + V4_EXTRA}.get(version, FEATURE_NAMES)
 
     rows = _rows(synth, f_synth, "synthetic", False) + _rows(msrp, f_msrp, "msrp", False)
     for k, v in real.items():
@@ -774,7 +845,8 @@ def command(
     version: Annotated[
         int,
         typer.Option(
-            "--version", help="Model design: 1 (27 features, min/mean summary model), 2 or 3 (see MODEL_CARD.md)."
+            "--version",
+            help="Model design: 1 (27 features, min/mean summary model), 2, 3, or 4 (3 plus the cross-encoder; see MODEL_CARD.md).",
         ),
     ] = VERSION,
 ) -> None:

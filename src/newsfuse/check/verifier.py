@@ -39,6 +39,10 @@ __all__ = [
 ]
 
 DEFAULT_WEIGHTS = "checker.json"
+CROSS_WEIGHTS = "crossenc.safetensors"
+# Cross-encoder features (version 4): the entailment logit of the claim given its best evidence sentence,
+# and the largest over the best, the second and the two together (``crossenc.CrossEncoder``).
+NLI_FEATURES = ("nli_top", "nli_max")
 _MAX_SWAP = 4  # longest differing span (tokens) that still reads as a swapped number, name or antonym
 
 
@@ -143,7 +147,7 @@ def summary_features(logits: np.ndarray, claim_feats: Sequence[dict[str, float]]
         "mean_logit": float(np.mean(logits)),
         "log_claims": float(np.log(max(1, len(logits)))),
     }
-    for name in ("bi1", "lex1", "lex3", "cos_max", "soft3", "softdoc", "uni_doc"):
+    for name in ("bi1", "lex1", "lex3", "cos_max", "soft3", "softdoc", "uni_doc", *NLI_FEATURES):
         v = col(name)
         out[f"mean_{name}"] = float(v.mean())
         out[f"min_{name}"] = float(v.min())
@@ -168,7 +172,9 @@ class ClaimResult:
 class Checker:
     """Checks every sentence of a summary against source articles."""
 
-    def __init__(self, model: dict[str, Any], encoder: Any | None = None, settings: Any | None = None) -> None:
+    def __init__(
+        self, model: dict[str, Any], encoder: Any | None = None, settings: Any | None = None, cross: Any | None = None
+    ) -> None:
         self.model = model
         self.sentence_model = CombinerModel(model["sentence_model"])
         summ = model.get("summary_model") or {}
@@ -188,6 +194,19 @@ class Checker:
         self.sentence_threshold = float(model.get("sentence_threshold", 0.5))
         self.encoder = encoder
         self.settings = settings
+        # the cross-encoder, loaded on first use, only for a model that reads its features
+        self.needs_cross = any(f in NLI_FEATURES for f in self.sentence_model.features)
+        self._cross: Any | None = cross
+
+    @property
+    def cross(self) -> Any | None:
+        """The cross-encoder (``crossenc.CrossEncoder``): the one given, else the shipped one when the
+        model reads its features (loaded on first use), else None."""
+        if self._cross is None and self.needs_cross:
+            from .crossenc import CrossEncoder
+
+            self._cross = CrossEncoder(resources.files("newsfuse.check").joinpath("weights").joinpath(CROSS_WEIGHTS))
+        return self._cross
 
     # ---------------------------------------------------------------------------------------------
     @classmethod
@@ -212,6 +231,7 @@ class Checker:
         mentions = entity_mentions(claims)
         vecs = self.encoder.encode(list(claims)) if self.encoder is not None and claims else None
         out: list[ClaimResult] = []
+        tops: list[Sequence[int]] = []
         for i, (claim, info) in enumerate(zip(claims, infos, strict=True)):
             vec = vecs[i] if vecs is not None else None
             match = index.match(info, vec)
@@ -234,6 +254,47 @@ class Checker:
                 feats["cos_max"] = feats["cos_top"] = feats["lex1"]
             shown, shown_scores = index.cover(info, vec, k=3, match=match)
             out.append(ClaimResult(claim, feats, shown, shown_scores, conflicts))
+            tops.append(order[:2])
+        if self.needs_cross or self._cross is not None:
+            self.add_nli_features(out, tops, index)
+        return out
+
+    def add_nli_features(
+        self, results: Sequence[ClaimResult], tops: Sequence[Sequence[int]], index: SourceIndex
+    ) -> None:
+        """Add ``NLI_FEATURES`` to each result (see :meth:`nli_features`)."""
+        feats = self.nli_features([r.sentence for r in results], tops, index)
+        for res, f in zip(results, feats, strict=True):
+            res.features.update(f)
+
+    def nli_features(
+        self, claims: Sequence[str], tops: Sequence[Sequence[int]], index: SourceIndex
+    ) -> list[dict[str, float]]:
+        """The cross-encoder's logit for each claim given its best evidence sentence (``nli_top``), and
+        the largest over the best, the second best and the two together (``nli_max``); ``tops[i]`` are
+        the indices of claim i's best evidence sentences in ``index``, best first."""
+        pairs: list[tuple[str, str]] = []
+        spans: list[tuple[int, int]] = []
+        for claim, top in zip(claims, tops, strict=True):
+            ev = [index.sentences[j].text for j in top[:2]]
+            prem = [*ev, f"{ev[0]} {ev[1]}"] if len(ev) > 1 else (ev or [""])
+            spans.append((len(pairs), len(pairs) + len(prem)))
+            pairs += [(e, claim) for e in prem]
+        cross = self.cross
+        scores = cross.score(pairs) if pairs and cross is not None else np.zeros(len(pairs))
+        return [
+            {"nli_top": float(round(scores[a], 4)), "nli_max": float(round(scores[a:b].max(), 4))} for a, b in spans
+        ]
+
+    def evidence_order(self, claims: Sequence[str], index: SourceIndex) -> list[list[int]]:
+        """The best 3 evidence sentences of each claim (indices into ``index``), as the features rank them."""
+        vecs = self.encoder.encode(list(claims)) if self.encoder is not None and claims else None
+        out = []
+        for i, claim in enumerate(claims):
+            info = analyse(claim)
+            vec = vecs[i] if vecs is not None else None
+            order, *_ = index.rank(info, vec, k=3, match=index.match(info, vec))
+            out.append(list(order))
         return out
 
     def claim_logits(self, results: Sequence[ClaimResult]) -> np.ndarray:
