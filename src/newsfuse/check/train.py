@@ -25,14 +25,16 @@ Procedure (fixed seeds; every step reads ``../shared/data/raw`` at run time):
    cross-encoder's entailment logits (``verifier.NLI_FEATURES``; the cross-encoder is trained
    beforehand by ``python -m newsfuse.check.crossenc`` and read from ``weights/``).
 4. Summary level (versions 3 and 4): a logistic model over ``verifier.SUMMARY_FEATURES`` (version 4
-   adds ``V4_SUMMARY_EXTRA``, the weakest claim's best cross-encoder logit) fitted on FRANK valid, QAGS documents and synthetic summaries,
+   adds ``V4_SUMMARY_EXTRA``, the weakest claim's best cross-encoder logit) fitted on FRANK valid,
+   QAGS documents and synthetic summaries,
    each real summary scored by the fold model that did not see its document; the decision
    threshold maximises balanced accuracy on the out-of-fold FRANK valid scores (re-weighted to its
    full CNN/DM : XSum mix). It ships with the model and is never re-tuned on a scored set.
    The log and ``training.summary_groups_oof_macro`` give the mean of the four real groups'
    out-of-fold balanced accuracies (FRANK CNN/DM, FRANK XSum, QAGS CNN/DM, QAGS XSum) at that one
    threshold: how well a fixed threshold carries across sources, the criterion versions 3 and 4
-   were chosen by. ``--version 3``: no cross-encoder. ``--version 2``: the same, with coverage signals in the summary model
+   were chosen by. ``--version 3``: no cross-encoder. ``--version 2``: the same, with coverage
+   signals in the summary model
    (``V2_SUMMARY_FEATURES``). ``--version 1``: 27 features, no multiple-instance rows, and
    ``logit = a * min + b * mean + c`` fitted on FRANK valid alone.
 5. Baselines (ROUGE-2 precision, entity/number overlap, MiniLM min-max cosine): thresholds
@@ -67,6 +69,7 @@ from .data import (
     reported_doc_keys,
 )
 from .features import FEATURE_NAMES
+from .verifier import NLI_FEATURES
 
 __all__ = ["command", "build_synthetic", "build_real", "Featurizer", "balanced_accuracy", "best_threshold"]
 
@@ -87,7 +90,7 @@ V2_SUMMARY_FEATURES = [
 ]  # fmt: skip
 # Version 4 adds the cross-encoder's features (verifier.NLI_FEATURES) to the sentence model, and the
 # weakest claim's best cross-encoder logit to the summary model.
-V4_EXTRA = ["nli_top", "nli_max"]
+V4_EXTRA = list(NLI_FEATURES)
 V4_SUMMARY_EXTRA = ["min_nli_max"]
 SUMMARY_C = 0.3
 V1_SUMMARY_C = 1.0

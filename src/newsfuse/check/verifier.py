@@ -255,7 +255,7 @@ class Checker:
             shown, shown_scores = index.cover(info, vec, k=3, match=match)
             out.append(ClaimResult(claim, feats, shown, shown_scores, conflicts))
             tops.append(order[:2])
-        if self.needs_cross or self._cross is not None:
+        if self.needs_cross:  # (training computes them apart, with ``nli_features``, and caches them apart)
             self.add_nli_features(out, tops, index)
         return out
 
