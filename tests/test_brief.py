@@ -298,6 +298,7 @@ def test_repair_published_only_when_checker_supports():
         # not connectives: no comma after "Still"/"Also", or a word that only looks like one
         ("Still images showed smoke above the engine room.", None),
         ("Also on Tuesday the port reopened to traffic.", None),
+        ("However hard the crew tried, the fire spread to the car deck.", None),
         ("Andersen said the ferry had been inspected in May.", None),
     ],
 )

@@ -45,10 +45,10 @@ LABELS = [
 ]
 
 # Sentences the shipped model gets wrong (measured; see MODEL_CARD.md). Empty when all agree.
-# All nine are restatements the model scores below the sentence threshold (0.63, fixed on the real
+# All nine are restatements the model scores below the sentence threshold (0.635, fixed on the real
 # training sentences): the lexical features punish the summary's paraphrase and framing words, and the
 # cross-encoder (version 4) lifts some of them (sentences 5 and 10) but not over the threshold.
-_THR = "the sentence threshold is 0.63"
+_THR = "the sentence threshold is 0.635"
 KNOWN_MISSES: dict[int, str] = {
     0: f"measured: unsupported (0.46; {_THR})",
     2: f"measured: unsupported (0.42; {_THR})",

@@ -51,10 +51,52 @@ def test_entailed_claims_score_above_contradicted_ones(shipped):
 def test_scores_do_not_depend_on_batching_or_order(shipped):
     pairs = [("The council approved the budget on Monday.", "The budget was approved."), ("x", "y " * 300)]
     pairs += [("Short evidence.", "A claim that is rather longer than the evidence it is checked against.")]
+    pairs += [(f"The port reopened after {n} days of repairs to the quay.", "The port reopened.") for n in range(9)]
     one = shipped.score(pairs)
     rev = shipped.score(pairs[::-1])[::-1]
     np.testing.assert_allclose(one, rev, atol=1e-4)
+    size = shipped.batch_size
+    try:
+        shipped.batch_size = 1  # no padding at all
+        single = shipped.score(pairs)
+    finally:
+        shipped.batch_size = size
+    np.testing.assert_allclose(one, single, atol=1e-4)
     assert shipped.score([]).shape == (0,)
+
+
+def test_checker_features_match_what_training_computes():
+    """Run time (``analyse_claims``) and training (``nli_features`` over ``evidence_order``) agree."""
+    from newsfuse.check import Checker
+    from newsfuse.model import Article
+
+    checker = Checker.load()
+    assert checker.needs_cross
+    src = Article(
+        id="a",
+        title="",
+        outlet="Harbour Gazette",
+        text=(
+            "A fire broke out on the passenger ferry Nordlys at Port Halvard on Tuesday morning. "
+            "Twelve people were injured, officials said. The ferry was towed back to the dock by two tugboats."
+        ),
+    )
+    claims = ["Twelve people were hurt in a ferry fire on Tuesday.", "The ferry sank at sea on Friday."]
+    index = checker.index([src])
+    results = checker.analyse_claims(claims, index)
+    again = checker.nli_features(claims, checker.evidence_order(claims, index), index)
+    assert [{k: r.features[k] for k in ("nli_top", "nli_max")} for r in results] == again
+    assert results[0].features["nli_max"] > results[1].features["nli_max"]
+
+
+def test_merge_features_joins_claim_by_claim_and_refuses_other_pairs():
+    from newsfuse.check.train import merge_features
+
+    base = [[{"a": 1.0}, {"a": 2.0}], [{"a": 3.0}]]
+    extra = [[{"b": 4.0}, {"b": 5.0}], [{"b": 6.0}]]
+    assert merge_features(base, extra) == [[{"a": 1.0, "b": 4.0}, {"a": 2.0, "b": 5.0}], [{"a": 3.0, "b": 6.0}]]
+    with pytest.raises(ValueError):
+        merge_features(base, [[{"b": 4.0}], [{"b": 6.0}]])
 
 
 def test_weights_round_trip_and_missing_keys_are_refused(shipped, tmp_path):
@@ -106,5 +148,3 @@ def test_training_is_reproducible(tmp_path):
     ta, tb = load_file(str(a)), load_file(str(b))  # the files differ only in the recorded seconds
     assert ta.keys() == tb.keys() and all(bool((ta[k] == tb[k]).all()) for k in ta)
     assert ra["pairs"] == 48 and ra == {**rb, "seconds": ra["seconds"]}
-    pairs = [("The council approved the budget on Monday.", "The budget was approved on Monday.")]
-    assert not np.allclose(CrossEncoder(a).score(pairs), CrossEncoder().score(pairs))  # training moved the head

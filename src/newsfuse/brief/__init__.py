@@ -124,10 +124,11 @@ def _citations_for(k: int, an: Analysis, fact_of: dict[int, Fact]) -> list:
 
 _PRONOUN_START = re.compile(r"^(He|She)\b")
 # A sentence-opening connective that only links to the sentence before: dropped, the rest must stand alone.
-# "Still", "Meanwhile", "Instead", "Also", "Moreover" and "Furthermore" only with their comma ("Still
-# images ...", "Also on Tuesday ..." are not connectives); "So" and "Yet" never ("So far", "Yet another").
+# "However", "Still", "Meanwhile", "Instead", "Also", "Moreover" and "Furthermore" only with their comma
+# ("However hard they tried, ...", "Still images ...", "Also on Tuesday ..." are not connectives); "So" and
+# "Yet" never ("So far", "Yet another").
 _CONNECTIVE = re.compile(
-    r"^(?:(?:But|And|However)\b,?|(?:Still|Meanwhile|Instead|Also|Moreover|Furthermore),)\s+(?=[\"“A-Za-z0-9])"
+    r"^(?:(?:But|And)\b,?|(?:However|Still|Meanwhile|Instead|Also|Moreover|Furthermore),)\s+(?=[\"“A-Za-z0-9])"
 )
 
 
@@ -182,7 +183,10 @@ def _checked(texts: list[str], articles: list[Article], checker: Any) -> list[bo
         return [False] * len(texts)
     try:
         report = checker.check(list(texts), articles)
-    except Exception:  # noqa: BLE001 - an unavailable checker means nothing new is published
+    except Exception as exc:  # noqa: BLE001 - an unavailable checker means nothing new is published
+        import logging
+
+        logging.getLogger(__name__).warning("claim check failed, no rewritten sentence is published: %s", exc)
         return [False] * len(texts)
     labels = [v.label for v in report.verdicts]
     if len(labels) != len(texts):

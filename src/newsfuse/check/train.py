@@ -275,7 +275,8 @@ def cached_nli_features(name: str, pairs: Sequence[Pair], feat: Featurizer) -> l
     h = hashlib.sha1()
     for mod in (fmod, retrieve, verifier, crossenc):
         h.update(Path(mod.__file__).read_bytes())
-    h.update(cross.fingerprint.encode())
+    h.update(Path(__file__).read_bytes())  # the Featurizer, and the batch size pinned for the cross-encoder
+    h.update(f"{cross.fingerprint} {cross.batch_size} {cross.max_length}".encode())
     for p in pairs:
         h.update(p.doc[:200].encode() + p.summary.encode())
     path = CACHE_DIR / f"nli_{name}_{h.hexdigest()[:12]}.json"

@@ -15,6 +15,7 @@ swap of a number, name or antonym, or a negation flip; see ``Checker._contradict
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -195,17 +196,27 @@ class Checker:
         self.encoder = encoder
         self.settings = settings
         # the cross-encoder, loaded on first use, only for a model that reads its features
-        self.needs_cross = any(f in NLI_FEATURES for f in self.sentence_model.features)
+        read = set(self.sentence_model.features) | set(self.summary_model.features if self.summary_model else [])
+        self.needs_cross = any(f in read or f"min_{f}" in read or f"mean_{f}" in read for f in NLI_FEATURES)
         self._cross: Any | None = cross
+        self._cross_lock = threading.Lock()  # one load, and one scoring at a time (the tokenizer is not re-entrant)
 
     @property
     def cross(self) -> Any | None:
         """The cross-encoder (``crossenc.CrossEncoder``): the one given, else the shipped one when the
         model reads its features (loaded on first use), else None."""
         if self._cross is None and self.needs_cross:
-            from .crossenc import CrossEncoder
+            with self._cross_lock:
+                if self._cross is None:
+                    from .crossenc import CrossEncoder
 
-            self._cross = CrossEncoder(resources.files("newsfuse.check").joinpath("weights").joinpath(CROSS_WEIGHTS))
+                    path = resources.files("newsfuse.check").joinpath("weights").joinpath(CROSS_WEIGHTS)
+                    if not path.is_file():
+                        raise FileNotFoundError(
+                            f"the checker's model reads the cross-encoder, but {path} is missing: reinstall the "
+                            "package, or train it (python -m newsfuse.check.crossenc --out ...)"
+                        )
+                    self._cross = CrossEncoder(path)
         return self._cross
 
     # ---------------------------------------------------------------------------------------------
@@ -281,13 +292,18 @@ class Checker:
             spans.append((len(pairs), len(pairs) + len(prem)))
             pairs += [(e, claim) for e in prem]
         cross = self.cross
-        scores = cross.score(pairs) if pairs and cross is not None else np.zeros(len(pairs))
+        if pairs and cross is not None:
+            with self._cross_lock:
+                scores = cross.score(pairs)
+        else:
+            scores = np.zeros(len(pairs))
         return [
             {"nli_top": float(round(scores[a], 4)), "nli_max": float(round(scores[a:b].max(), 4))} for a, b in spans
         ]
 
     def evidence_order(self, claims: Sequence[str], index: SourceIndex) -> list[list[int]]:
-        """The best 3 evidence sentences of each claim (indices into ``index``), as the features rank them."""
+        """The 3 best evidence sentences of each claim (indices into ``index``, best first), ranked as
+        :meth:`analyse_claims` ranks them (:meth:`nli_features` reads the first two)."""
         vecs = self.encoder.encode(list(claims)) if self.encoder is not None and claims else None
         out = []
         for i, claim in enumerate(claims):
