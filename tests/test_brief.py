@@ -331,6 +331,23 @@ def test_connective_repair_goes_through_the_checker():
     assert kp.citations[0].article_id == "a-extra"
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("WASHINGTON (AP) — The council approved the budget on Monday.", "The council approved the budget on Monday."),
+        ("LONDON, Jan 5 (Reuters) - Ferry services resumed on Tuesday.", "Ferry services resumed on Tuesday."),
+        ("WEST PALM BEACH, Fla.—The council approved the budget.", "The council approved the budget."),
+        ("U.S. - China talks resumed on Monday in Geneva after a pause.", None),  # not a dateline
+        ("NASA said on Monday the launch would be delayed by a week.", None),
+        ("PARIS — Too short.", None),  # too little would be left
+    ],
+)
+def test_dateline_prefix(text, expected):
+    from newsfuse.brief import _undated
+
+    assert _undated(text) == expected
+
+
 def test_dateline_is_cut_when_the_checker_agrees_and_kept_otherwise():
     lead = HARBOUR.text.split("\n")[0]
     cut = lead.split(" - ", 1)[1]

@@ -132,10 +132,11 @@ _CONNECTIVE = re.compile(
 )
 
 
-# A dateline before the first sentence ("WASHINGTON (AP) — ", "PORT HALVARD, Fla. - "): page furniture
+# A dateline before the first sentence ("WASHINGTON (AP) — ", "PORT HALVARD, Fla. - ", "LONDON, Jan 5
+# (Reuters) - "): page furniture
 # that a brief does not repeat. The place starts with a word of two or more capitals ("U.S. -" does not).
 _DATELINE_PREFIX = re.compile(
-    r"^[A-Z]{2,}[A-Z.'’-]*(?:\s+[A-Z]{2,}[A-Z.'’-]*){0,4}(?:,\s*[A-Z][A-Za-z.]{1,14}){0,2}\s*"
+    r"^[A-Z]{2,}[A-Z.'’-]*(?:\s+[A-Z]{2,}[A-Z.'’-]*){0,4}(?:,\s*[A-Z][A-Za-z.]{1,14}(?:\s+\d{1,2})?){0,2}\s*"
     r"(?:\([^()\n]{1,40}\))?\s*[-—–]{1,2}\s*(?=[\"“A-Z0-9])"
 )
 
