@@ -212,11 +212,10 @@ def _candidates(an: Analysis, checker: Any) -> tuple[np.ndarray, dict[int, str],
     if checker is not None and n:
         cand = [i for i in range(n) if not allowed[i]]
         cand.sort(key=lambda i: -an.scores[i])
-        fixes = {i: _repair(i, an) for i in cand[:4]}
-        fixes = {i: t for i, t in fixes.items() if t}
+        fixes = {i: t for i in cand[:4] if (t := _repair(i, an))}
         dependent = set(fixes)
-        fixes.update({i: _undated(an.units[i].text) for i in range(n) if allowed[i] and an.units[i].pos == 0})
-        fixes = {i: t for i, t in fixes.items() if t}
+        leads = [i for i in range(n) if allowed[i] and an.units[i].pos == 0]
+        fixes.update({i: t for i in leads if (t := _undated(an.units[i].text))})
         ok = _checked(list(fixes.values()), an.articles, checker)
         for (i, t), good in zip(fixes.items(), ok, strict=True):
             if good:

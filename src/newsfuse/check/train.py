@@ -264,30 +264,16 @@ class Featurizer:
 def cached_nli_features(name: str, pairs: Sequence[Pair], feat: Featurizer) -> list[list[dict[str, float]]]:
     """The cross-encoder features of ``pairs`` (version 4), cached apart from the others: keyed by the set,
     the retrieval and cross-encoder code and the cross-encoder weights."""
-    import hashlib
-
     from . import crossenc, retrieve, verifier
     from . import features as fmod
 
     cross = feat.checker.cross
     if cross is None:
         raise RuntimeError("cross-encoder features need the cross-encoder")
-    h = hashlib.sha1()
-    for mod in (fmod, retrieve, verifier, crossenc):
-        h.update(Path(mod.__file__).read_bytes())
-    h.update(Path(__file__).read_bytes())  # the Featurizer, and the batch size pinned for the cross-encoder
-    h.update(f"{cross.fingerprint} {cross.batch_size} {cross.max_length}".encode())
-    for p in pairs:
-        h.update(p.doc[:200].encode() + p.summary.encode())
-    path = CACHE_DIR / f"nli_{name}_{h.hexdigest()[:12]}.json"
-    if path.is_file():
-        return json.loads(path.read_text())
-    t = time.time()
-    out = feat.run(pairs, name, nli=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(out))
-    log(f"cross-encoder features {name}: {len(pairs)} pairs in {time.time() - t:.0f}s")
-    return out
+    key = [Path(mod.__file__).read_bytes() for mod in (fmod, retrieve, verifier, crossenc)]
+    key.append(Path(__file__).read_bytes())  # the Featurizer, and the batch size pinned for the cross-encoder
+    key.append(f"{cross.fingerprint} {cross.batch_size} {cross.max_length}".encode())
+    return _cached("nli", "cross-encoder features", name, pairs, key, lambda: feat.run(pairs, name, nli=True))
 
 
 def merge_features(
@@ -301,24 +287,32 @@ def merge_features(
 
 def cached_features(name: str, pairs: Sequence[Pair], feat: Featurizer) -> list[list[dict[str, float]]]:
     """Features of ``pairs`` cached under data_local/ (keyed by the set name, its content and the code)."""
-    import hashlib
-
     from . import features as fmod
     from . import retrieve as rmod
 
+    key = [Path(mod.__file__).read_bytes() for mod in (fmod, rmod)]
+    return _cached("feat", "features", name, pairs, key, lambda: feat.run(pairs, name))
+
+
+def _cached(
+    prefix: str, what: str, name: str, pairs: Sequence[Pair], key: Sequence[bytes], compute: Any
+) -> list[list[dict[str, float]]]:
+    """``compute()`` cached in ``CACHE_DIR/{prefix}_{name}_{hash}.json``, the hash over ``key`` and the pairs."""
+    import hashlib
+
     h = hashlib.sha1()
-    for mod in (fmod, rmod):
-        h.update(Path(mod.__file__).read_bytes())
+    for part in key:
+        h.update(part)
     for p in pairs:
         h.update(p.doc[:200].encode() + p.summary.encode())
-    path = CACHE_DIR / f"feat_{name}_{h.hexdigest()[:12]}.json"
+    path = CACHE_DIR / f"{prefix}_{name}_{h.hexdigest()[:12]}.json"
     if path.is_file():
         return json.loads(path.read_text())
     t = time.time()
-    out = feat.run(pairs, name)
+    out = compute()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out))
-    log(f"features {name}: {len(pairs)} pairs in {time.time() - t:.0f}s")
+    log(f"{what} {name}: {len(pairs)} pairs in {time.time() - t:.0f}s")
     return out
 
 

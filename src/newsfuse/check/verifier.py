@@ -237,16 +237,24 @@ class Checker:
     def index(self, sources: Sequence[Article]) -> SourceIndex:
         return SourceIndex.from_articles(sources, encoder=self.encoder)
 
-    def analyse_claims(self, claims: Sequence[str], index: SourceIndex) -> list[ClaimResult]:
-        infos = [analyse(c) for c in claims]
-        mentions = entity_mentions(claims)
+    def _ranked(self, claims: Sequence[str], index: SourceIndex) -> list[tuple[TextInfo, Any, Any, tuple]]:
+        """Per claim: its analysis, its vector (None without an encoder), its ``index.match`` and its
+        ``index.rank`` (the 3 best evidence sentences: indices, cosines, scores; the max cosine)."""
         vecs = self.encoder.encode(list(claims)) if self.encoder is not None and claims else None
-        out: list[ClaimResult] = []
-        tops: list[Sequence[int]] = []
-        for i, (claim, info) in enumerate(zip(claims, infos, strict=True)):
+        out = []
+        for i, claim in enumerate(claims):
+            info = analyse(claim)
             vec = vecs[i] if vecs is not None else None
             match = index.match(info, vec)
-            order, cosines, scores, cos_max = index.rank(info, vec, k=3, match=match)
+            out.append((info, vec, match, index.rank(info, vec, k=3, match=match)))
+        return out
+
+    def analyse_claims(self, claims: Sequence[str], index: SourceIndex) -> list[ClaimResult]:
+        mentions = entity_mentions(claims)
+        out: list[ClaimResult] = []
+        tops: list[Sequence[int]] = []
+        for i, (claim, (info, vec, match, ranked)) in enumerate(zip(claims, self._ranked(claims, index), strict=True)):
+            order, cosines, _scores, cos_max = ranked
             ev_infos: list[TextInfo] = [index.sentences[j].info for j in order]
             feats, conflicts = claim_features(
                 info,
@@ -304,14 +312,7 @@ class Checker:
     def evidence_order(self, claims: Sequence[str], index: SourceIndex) -> list[list[int]]:
         """The 3 best evidence sentences of each claim (indices into ``index``, best first), ranked as
         :meth:`analyse_claims` ranks them (:meth:`nli_features` reads the first two)."""
-        vecs = self.encoder.encode(list(claims)) if self.encoder is not None and claims else None
-        out = []
-        for i, claim in enumerate(claims):
-            info = analyse(claim)
-            vec = vecs[i] if vecs is not None else None
-            order, *_ = index.rank(info, vec, k=3, match=index.match(info, vec))
-            out.append(list(order))
-        return out
+        return [list(ranked[0]) for _info, _vec, _match, ranked in self._ranked(claims, index)]
 
     def claim_logits(self, results: Sequence[ClaimResult]) -> np.ndarray:
         if not results:

@@ -192,12 +192,12 @@ def evaluate(
         from newsfuse.embed import get_encoder
 
         encoder = DiskCachedEncoder(get_encoder())
-    if checker is None and use_checker:
+    if not use_checker:
+        checker = None
+    elif checker is None:
         from newsfuse.check import Checker
 
         checker = Checker.load(encoder=encoder)
-    if not use_checker:
-        checker = None
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
     data = load_neus(source, target, limit)
     settings = Settings(synthesis_sentences=sentences, key_points=max(3, min(5, sentences)))
