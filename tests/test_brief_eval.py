@@ -20,7 +20,7 @@ SOURCE = [
     " [SEP] ".join(f"TITLE=> {a.title}. ARTICLE=> {a.text.replace(chr(10), ' ')}" for a in _story.STORY),
     "TITLE=> Council backs new park plan. ARTICLE=> The city council approved a plan for two new parks on Monday. "
     "Work starts in May. [SEP] TITLE=> Parks plan passes. ARTICLE=> Two new parks were approved by the council on "
-    "Monday, officials said. The vote was 7 to 2.",
+    "Monday, officials said. Councillors split 7 to 2 on it.",
 ]
 TARGET = [
     "TITLE=> Fire on ferry at Port Halvard injures passengers. ARTICLE=> A fire on the passenger ferry Nordlys at Port "
@@ -49,8 +49,8 @@ def test_load_neus_parses_titles_and_articles(tmp_path):
 
 def test_tokenizer_for_sumy():
     tok = _Tokenizer()
-    assert tok.to_sentences("Dr. Smith left at 5 p.m. on Monday. Officials agreed.") == [
-        "Dr. Smith left at 5 p.m. on Monday.",
+    assert tok.to_sentences("Dr. Okafor reached the quay by 5 p.m. with the crew. Officials agreed.") == [
+        "Dr. Okafor reached the quay by 5 p.m. with the crew.",
         "Officials agreed.",
     ]
     assert tok.to_words("The U.S. isn't here") == ["The", "U", "S", "isn't", "here"]
