@@ -361,6 +361,43 @@ def test_dateline_is_cut_when_the_checker_agrees_and_kept_otherwise():
     assert lead in [s.text for s in b2.key_points]  # the sentence as written stays publishable
 
 
+
+def test_only_one_shows_the_checked_dateline_cut():
+    wire = Article(
+        id="a-wire",
+        outlet="Nordic Wire",
+        title="Coast guard sends boats to Port Halvard",
+        text=(
+            "OSLO (Nordic Wire) - Norway's coast guard sent two patrol boats from Bergen to Port Halvard on Tuesday.\n"
+            "A fire on the ferry Nordlys injured 12 people at Port Halvard on Tuesday morning."
+        ),
+    )
+    lead = wire.text.split("\n")[0]
+    cut = lead.split(" - ", 1)[1]
+    settings = Settings(key_points=3, synthesis_sentences=3)
+    yes, no = _Checker("supported"), _Checker("unsupported")
+    shown = [kp.text for kp in build_brief("w", [*STORY, wire], encoder=ENC, checker=yes, settings=settings).only_one]
+    shown_no = [kp.text for kp in build_brief("w", [*STORY, wire], encoder=ENC, checker=no, settings=settings).only_one]
+    assert lead in shown_no and cut not in shown_no  # only the wire reports the boats: shown as written
+    assert cut in shown and lead not in shown  # the checked cut is shown instead
+
+
+def test_agreement_shows_the_text_it_is_given():
+    from newsfuse.brief import analyse
+    from newsfuse.brief.compare import _representative, agreement, only_one
+
+    an = analyse(STORY, ENC)
+    agreed = agreement(an.facts, an.units, an.scores, 3)
+    fact = max(
+        (f for f in an.facts if len(f.outlets) >= 2 and any(not an.units[k].is_title for k in f.members)),
+        key=lambda f: (len(f.outlets), max(an.scores[k] for k in f.members)),
+    )
+    rep = _representative(fact, an.units, an.scores)
+    assert agreed[0].text == an.units[rep].text
+    assert agreement(an.facts, an.units, an.scores, 3, texts={rep: "Rewritten."})[0].text == "Rewritten."
+    single = only_one(an.facts, an.units, an.scores, 3)
+    assert single and only_one(an.facts, an.units, an.scores, 3, texts={})[0].text == single[0].text
+
 # ----------------------------------------------------------------------------------------------- renderers
 
 

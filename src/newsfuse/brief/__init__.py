@@ -354,8 +354,10 @@ def build_brief(
     quotes = merge_quotes(raw)
 
     entities = build_entities(articles, an.mentions)
-    agree = agreement(an.facts, units, an.scores, n_outlets)
-    single = only_one(an.facts, units, an.scores, n_outlets)
+    # checked rewrites only: a dateline cut (or repair) the checker supported; the rest are shown as written
+    shown = cands[1]
+    agree = agreement(an.facts, units, an.scores, n_outlets, texts=shown)
+    single = only_one(an.facts, units, an.scores, n_outlets, texts=shown)
     frames = framing(articles)
     conflicts = figure_conflicts(units, an.facts, an.fsim)
 

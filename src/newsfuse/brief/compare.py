@@ -29,8 +29,17 @@ def _representative(f: Fact, units: list[Unit], scores: np.ndarray) -> int:
 
 
 def agreement(
-    facts: list[Fact], units: list[Unit], scores: np.ndarray, n_outlets: int, limit: int = 5
+    facts: list[Fact],
+    units: list[Unit],
+    scores: np.ndarray,
+    n_outlets: int,
+    limit: int = 5,
+    texts: dict[int, str] | None = None,
 ) -> list[KeyPoint]:
+    """Facts that all or most outlets carry, each shown in its most salient outlet's words.
+
+    ``texts`` maps a unit to the text to show instead of its own (a checked rewrite, such as the
+    sentence without its dateline); the others are shown as written."""
     if n_outlets < 2:
         return []
     need = max(2, math.ceil(n_outlets / 2))
@@ -40,7 +49,7 @@ def agreement(
     for f in good[:limit]:
         rep = _representative(f, units, scores)
         cites = [citation(units[rep])] + [citation(units[k]) for k in f.members if k != rep]
-        out.append(KeyPoint(text=units[rep].text, citations=cites))
+        out.append(KeyPoint(text=(texts or {}).get(rep, units[rep].text), citations=cites))
     return out
 
 
@@ -53,9 +62,16 @@ def _informative(u: Unit) -> bool:
 
 
 def only_one(
-    facts: list[Fact], units: list[Unit], scores: np.ndarray, n_outlets: int, limit: int = 5
+    facts: list[Fact],
+    units: list[Unit],
+    scores: np.ndarray,
+    n_outlets: int,
+    limit: int = 5,
+    texts: dict[int, str] | None = None,
 ) -> list[KeyPoint]:
-    """Facts only one outlet reports, best first, at most two per outlet so every outlet gets a say."""
+    """Facts only one outlet reports, best first, at most two per outlet so every outlet gets a say.
+
+    ``texts`` as in :func:`agreement`."""
     if n_outlets < 2:
         return []
     singles = [f for f in facts if len(f.outlets) == 1 and _informative(units[f.members[0]])]
@@ -67,7 +83,7 @@ def only_one(
         if per[units[k].outlet] >= 2:
             continue
         per[units[k].outlet] += 1
-        out.append(KeyPoint(text=units[k].text, citations=[citation(units[k])]))
+        out.append(KeyPoint(text=(texts or {}).get(k, units[k].text), citations=[citation(units[k])]))
         if len(out) >= limit:
             break
     return out
