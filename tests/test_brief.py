@@ -361,7 +361,6 @@ def test_dateline_is_cut_when_the_checker_agrees_and_kept_otherwise():
     assert lead in [s.text for s in b2.key_points]  # the sentence as written stays publishable
 
 
-
 def test_only_one_shows_the_checked_dateline_cut():
     wire = Article(
         id="a-wire",
@@ -397,6 +396,7 @@ def test_agreement_shows_the_text_it_is_given():
     assert agreement(an.facts, an.units, an.scores, 3, texts={rep: "Rewritten."})[0].text == "Rewritten."
     single = only_one(an.facts, an.units, an.scores, 3)
     assert single and only_one(an.facts, an.units, an.scores, 3, texts={})[0].text == single[0].text
+
 
 # ----------------------------------------------------------------------------------------------- renderers
 
