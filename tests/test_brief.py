@@ -262,6 +262,32 @@ def test_untitled_articles_get_a_headline():
     assert b.headline and any(b.headline in a.text for a in arts)
 
 
+def test_a_cut_off_derived_title_is_not_the_headline():
+    from newsfuse.extract import extract_article
+    from newsfuse.model import RawDocument
+
+    def untitled(name, text):  # a plain-text file with no headline line: extraction derives a cut title
+        return extract_article(RawDocument(kind="text", location=f"/in/{name}.txt", payload=("\n" + text).encode()))
+
+    long_lead = (
+        "A fire on the passenger ferry Nordlys at Port Halvard on Tuesday morning injured 12 people, the regional "
+        "health authority said, as crews towed the burning vessel back to the dock before noon.\n"
+        "The blaze started in the engine room shortly after the ferry left the dock with 230 passengers aboard."
+    )
+    other = (
+        "Fire crews reached the ferry Nordlys at Port Halvard within eight minutes on Tuesday, officials said, "
+        "and all 230 passengers and crew were brought ashore before the ferry was towed back.\n"
+        "Fire crews brought the Nordlys fire under control within an hour, officials at Port Halvard said."
+    )
+    arts = [untitled("a", long_lead), untitled("b", other)]
+    assert all(a.title.endswith("…") for a in arts)  # both titles are cut-off first sentences
+    b = build_brief("cut", arts, encoder=ENC)
+    assert not b.headline.endswith("…")
+    assert any(b.headline in a.text for a in arts)  # a whole sentence of one of them, as written
+    titled = [*arts, COAST]  # a real headline is preferred to a cut-off sentence
+    assert build_brief("cut2", titled, encoder=ENC).headline == COAST.title
+
+
 class _Checker:
     def __init__(self, label):
         self.label = label

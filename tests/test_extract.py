@@ -238,7 +238,18 @@ def test_text_with_headline():
     art = extract_article(raw)
     assert art.title == TITLE
     assert art.text.split("\n") == STORY
-    assert art.outlet == "unknown"
+    assert art.outlet == "a"  # no outlet in the file or its name: the file is a source of its own
+
+
+def test_text_files_without_an_outlet_are_separate_sources():
+    one = extract_article(RawDocument(kind="text", location="/in/000_x.txt", payload="\n".join(STORY).encode()))
+    two = extract_article(RawDocument(kind="text", location="/in/002_y.txt", payload="\n".join(STORY).encode()))
+    assert (one.outlet, two.outlet) == ("000_x", "002_y")
+    # a record without an outlet field has no file of its own: it stays "unknown"
+    rec = extract_article(
+        RawDocument(kind="record", location="feed.jsonl:3", fields={"title": TITLE, "text": "\n".join(STORY)})
+    )
+    assert rec.outlet == "unknown"
 
 
 def test_text_without_headline_gets_derived_title():

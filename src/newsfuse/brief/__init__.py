@@ -274,6 +274,16 @@ def _abstractive(an: Analysis, checker: Any, settings: Settings, k: int, llm: An
         return []
 
 
+def _cut_lead_title(article: Article) -> bool:
+    """Whether the title is the article's first sentence cut off ("North Korea decried a deal ... to…"),
+    as extraction derives it for a text without a headline: a fragment, not a headline to publish."""
+    title = (article.title or "").strip()
+    if not title.endswith("…"):
+        return False
+    head = " ".join(title[:-1].split())
+    return bool(head) and " ".join((article.text or "")[: 2 * len(title) + 20].split()).startswith(head)
+
+
 def build_brief(
     story_id: str,
     articles: list[Article],
@@ -324,16 +334,18 @@ def build_brief(
             synthesis, method = generated, "abstractive"
 
     # headline: the most representative, least loaded outlet title
-    titled = [i for i, a in enumerate(articles) if (a.title or "").strip()]
+    titled = [i for i, a in enumerate(articles) if (a.title or "").strip()]  # an.title_vecs rows, in order
+    whole = [k for k, i in enumerate(titled) if not _cut_lead_title(articles[i])]
     headline = ""
-    if titled:
-        tv = an.title_vecs
-        leads = [next((u.text for u in units if u.art == i), "") for i in titled]
-        res = choose_headline([articles[i].title for i in titled], leads, tv, an.centroid)
+    if whole:
+        tv = an.title_vecs[whole]
+        heads = [titled[k] for k in whole]
+        leads = [next((u.text for u in units if u.art == i), "") for i in heads]
+        res = choose_headline([articles[i].title for i in heads], leads, tv, an.centroid)
         if res is not None:
-            headline = clean_title(articles[titled[res[0]]].title)
+            headline = clean_title(articles[heads[res[0]]].title)
     if not headline and units:
-        # no titles: the most central lead sentence that reads like a headline (verbatim, so no check needed)
+        # no whole titles: the most central lead sentence that reads like a headline (verbatim, so no check needed)
         from newsfuse.brief.select import standalone_problem
 
         leads = [k for k, u in enumerate(units) if u.pos == 0 and standalone_problem(u.text) is None]

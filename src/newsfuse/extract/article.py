@@ -19,6 +19,7 @@ import json
 import re
 import unicodedata
 from datetime import UTC, date, datetime
+from pathlib import PurePath
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -302,6 +303,17 @@ def _read_text(parts: _Parts, text: str) -> None:
         parts.lines = clean_lines(body)
 
 
+def _outlet_from_path(raw: RawDocument) -> str | None:
+    """A local text or HTML file that names no outlet is a source of its own, named by its file stem.
+
+    Two such files would otherwise share the outlet "unknown", and a brief of them would count one
+    outlet where there are two (no agreement, no "only one outlet reports" section)."""
+    loc = raw.location or ""
+    if raw.kind not in ("text", "html") or loc in ("", "-") or "://" in loc:
+        return None
+    return PurePath(loc).stem or None
+
+
 def _finish(parts: _Parts, raw: RawDocument, settings: Settings) -> Article:
     lines = [ln for ln in parts.lines if ln.strip()]
     text = "\n".join(lines)
@@ -323,7 +335,13 @@ def _finish(parts: _Parts, raw: RawDocument, settings: Settings) -> Article:
     title = " ".join((parts.title or derive_title(lines[0])).split())
     if len(title) > MAX_TITLE_CHARS:  # an og:title stuffed with keywords, a whole paragraph marked up as <h1>
         title = title[:MAX_TITLE_CHARS].rsplit(" ", 1)[0].rstrip(" ,;:-–—") + "…"
-    outlet = parts.outlet or outlet_from_url(url) or outlet_from_url(parts.declared_url) or "unknown"
+    outlet = (
+        parts.outlet
+        or outlet_from_url(url)
+        or outlet_from_url(parts.declared_url)
+        or _outlet_from_path(raw)
+        or "unknown"
+    )
     language = _short_lang(parts.language) or detect_language(text, parts.declared_language)
     fetched = raw.fields.get("fetched_at")
     return Article(
