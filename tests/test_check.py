@@ -174,3 +174,18 @@ def test_long_rewrites_and_acronyms_are_not_contradictions(checker):
     assert not checker._contradiction(res(long))
     assert not checker._contradiction(res(Conflict("negation", "affirmed", "negated")))
     assert checker._contradiction(res(Conflict("negation", "negated", "affirmed"), bi1=0.7))
+
+
+def test_source_index_skips_a_title_cut_from_the_first_sentence():
+    from newsfuse.check.retrieve import article_sentences
+    from newsfuse.extract.text import derive_title
+
+    first = ARTICLE_A.split("\n")[0].strip()
+    cut = derive_title(first, limit=40)
+    assert cut.endswith("…")
+    derived = article_sentences(Article(id="a", title=cut, text=ARTICLE_A, outlet="Riverton Post"))
+    assert all(idx is not None for idx, _ in derived)  # no title row: it would show "…" as evidence
+    real = article_sentences(
+        Article(id="a", title="Council votes on the budget", text=ARTICLE_A, outlet="Riverton Post")
+    )
+    assert real[0] == (None, "Council votes on the budget")

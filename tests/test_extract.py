@@ -252,6 +252,20 @@ def test_text_files_without_an_outlet_are_separate_sources():
     assert rec.outlet == "unknown"
 
 
+def test_is_cut_lead():
+    from newsfuse.extract.text import derive_title, is_cut_lead
+
+    first = (
+        "Harbour town residents packed the community hall on Tuesday night to argue over the council's plan to "
+        "close the old ferry pier for two years."
+    )
+    cut = derive_title(first)
+    assert cut.endswith("…") and is_cut_lead(cut, first + " More text follows here.")
+    assert not is_cut_lead(cut, "A different opening sentence about something else entirely, at length.")
+    assert not is_cut_lead("Ferry pier to close for two years", first)  # a real headline
+    assert not is_cut_lead("…", first)
+
+
 def test_text_without_headline_gets_derived_title():
     raw = RawDocument(kind="text", location="b.txt", payload="\n".join(["", *STORY]).encode())
     art = extract_article(raw)

@@ -274,16 +274,6 @@ def _abstractive(an: Analysis, checker: Any, settings: Settings, k: int, llm: An
         return []
 
 
-def _cut_lead_title(article: Article) -> bool:
-    """Whether the title is the article's first sentence cut off ("North Korea decried a deal ... to…"),
-    as extraction derives it for a text without a headline: a fragment, not a headline to publish."""
-    title = (article.title or "").strip()
-    if not title.endswith("…"):
-        return False
-    head = " ".join(title[:-1].split())
-    return bool(head) and " ".join((article.text or "")[: 2 * len(title) + 20].split()).startswith(head)
-
-
 def build_brief(
     story_id: str,
     articles: list[Article],
@@ -306,6 +296,7 @@ def build_brief(
     from newsfuse.brief.quotes import find_quotes, merge_quotes
     from newsfuse.brief.select import order_for_reading
     from newsfuse.config import Settings
+    from newsfuse.extract.text import is_cut_lead
 
     settings = settings or Settings()
     articles = [a for a in articles if (a.text or "").strip() or (a.title or "").strip()]
@@ -335,7 +326,8 @@ def build_brief(
 
     # headline: the most representative, least loaded outlet title
     titled = [i for i, a in enumerate(articles) if (a.title or "").strip()]  # an.title_vecs rows, in order
-    whole = [k for k, i in enumerate(titled) if not _cut_lead_title(articles[i])]
+    # a title cut from the first sentence (derived for a text without a headline) is a fragment, not a headline
+    whole = [k for k, i in enumerate(titled) if not is_cut_lead(articles[i].title or "", articles[i].text or "")]
     headline = ""
     if whole:
         tv = an.title_vecs[whole]

@@ -17,6 +17,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from newsfuse.extract.text import is_cut_lead
 from newsfuse.model import Article
 
 from .features import TextInfo, analyse, background, loose
@@ -103,7 +104,8 @@ def article_sentences(article: Article) -> list[tuple[int | None, str]]:
     else:
         sents = split_text(text)
     title = (article.title or "").strip()
-    if title and not (sents and sents[0].strip().startswith(title)):
+    repeats = sents and (sents[0].strip().startswith(title) or is_cut_lead(title, sents[0]))
+    if title and not repeats:
         out.append((None, title))
     out.extend((i, s) for i, s in enumerate(sents))
     return out

@@ -111,6 +111,16 @@ def derive_title(paragraph: str, limit: int = DERIVED_TITLE_CHARS) -> str:
     return stripped
 
 
+def is_cut_lead(title: str, text: str) -> bool:
+    """Whether ``title`` is the opening of ``text`` cut off with an ellipsis, as :func:`derive_title`
+    makes it for a long first sentence: a fragment of the text, not a headline of its own."""
+    title = (title or "").strip()
+    if not title.endswith("…"):
+        return False
+    head = " ".join(title[:-1].split())
+    return bool(head) and " ".join((text or "")[: 2 * len(title) + 20].split()).startswith(head)
+
+
 def unwrap(lines: list[str]) -> list[str]:
     """Join hard-wrapped lines: a line that does not finish a sentence, followed by one that starts in
     lower case, continues the same paragraph."""
