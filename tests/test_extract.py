@@ -250,6 +250,9 @@ def test_text_files_without_an_outlet_are_separate_sources():
         RawDocument(kind="record", location="feed.jsonl:3", fields={"title": TITLE, "text": "\n".join(STORY)})
     )
     assert rec.outlet == "unknown"
+    # nor does a page posted to the API without a URL
+    api = extract_article(RawDocument(kind="text", location="api:html", payload="\n".join(STORY).encode()))
+    assert api.outlet == "unknown"
 
 
 def test_is_cut_lead():

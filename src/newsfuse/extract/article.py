@@ -309,7 +309,8 @@ def _outlet_from_path(raw: RawDocument) -> str | None:
     Two such files would otherwise share the outlet "unknown", and a brief of them would count one
     outlet where there are two (no agreement, no "only one outlet reports" section)."""
     loc = raw.location or ""
-    if raw.kind not in ("text", "html") or loc in ("", "-") or "://" in loc:
+    # a URL or a tag such as "api:html" is not a file ("C:\\news\\a.txt" is)
+    if raw.kind not in ("text", "html") or loc in ("", "-") or re.match(r"[A-Za-z][A-Za-z0-9+.-]+:", loc):
         return None
     return PurePath(loc).stem or None
 
