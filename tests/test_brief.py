@@ -407,21 +407,45 @@ def test_only_one_shows_the_checked_dateline_cut():
     assert cut in shown and lead not in shown  # the checked cut is shown instead
 
 
-def test_agreement_shows_the_text_it_is_given():
+def test_agreement_shows_the_checked_dateline_cut():
+    wire = Article(
+        id="w1",
+        outlet="Nordic Wire",
+        title="Coast guard boats sent to Port Halvard",
+        text=(
+            "OSLO (Nordic Wire) - Norway's coast guard sent two patrol boats from Bergen to Port Halvard on Tuesday.\n"
+            "The boats will stay near the harbour until the ferry Nordlys is repaired, the coast guard said."
+        ),
+    )
+    times = Article(
+        id="w2",
+        outlet="Fjord Times",
+        title="Patrol boats head to Port Halvard",
+        text=(
+            "BERGEN (Fjord Times) - Norway's coast guard sent two patrol boats from Bergen to Port Halvard on "
+            "Tuesday morning.\nThe ferry Nordlys caught fire on Tuesday with 230 passengers aboard."
+        ),
+    )
+    settings = Settings(key_points=3, synthesis_sentences=3)
+    # both leads carry a dateline, so whichever outlet's words represent the shared fact, it has one to cut
+    agreed = build_brief("a", [wire, times], encoder=ENC, checker=_Checker("supported"), settings=settings).agreement
+    as_written = build_brief("a", [wire, times], encoder=ENC, checker=_Checker("unsupported"), settings=settings)
+    assert as_written.agreement and as_written.agreement[0].text.startswith(("OSLO (Nordic", "BERGEN (Fjord"))
+    assert agreed and agreed[0].text.startswith("Norway's coast guard sent two patrol boats")
+    assert {c.article_id for c in agreed[0].citations} == {"w1", "w2"}
+
+
+def test_agreement_and_only_one_show_the_text_they_are_given():
     from newsfuse.brief import analyse
-    from newsfuse.brief.compare import _representative, agreement, only_one
+    from newsfuse.brief.compare import agreement, only_one
 
     an = analyse(STORY, ENC)
     agreed = agreement(an.facts, an.units, an.scores, 3)
-    fact = max(
-        (f for f in an.facts if len(f.outlets) >= 2 and any(not an.units[k].is_title for k in f.members)),
-        key=lambda f: (len(f.outlets), max(an.scores[k] for k in f.members)),
-    )
-    rep = _representative(fact, an.units, an.scores)
-    assert agreed[0].text == an.units[rep].text
+    rep = next(k for k, u in enumerate(an.units) if u.text == agreed[0].text)
     assert agreement(an.facts, an.units, an.scores, 3, texts={rep: "Rewritten."})[0].text == "Rewritten."
     single = only_one(an.facts, an.units, an.scores, 3)
-    assert single and only_one(an.facts, an.units, an.scores, 3, texts={})[0].text == single[0].text
+    k = next(k for k, u in enumerate(an.units) if u.text == single[0].text)
+    assert only_one(an.facts, an.units, an.scores, 3, texts={k: "Rewritten."})[0].text == "Rewritten."
 
 
 # ----------------------------------------------------------------------------------------------- renderers

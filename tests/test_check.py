@@ -189,3 +189,17 @@ def test_source_index_skips_a_title_cut_from_the_first_sentence():
         Article(id="a", title="Council votes on the budget", text=ARTICLE_A, outlet="Riverton Post")
     )
     assert real[0] == (None, "Council votes on the budget")
+
+
+def test_source_index_skips_a_cut_title_when_the_splitter_ends_the_first_sentence_early():
+    from newsfuse.check.retrieve import article_sentences
+    from newsfuse.extract.text import derive_title
+
+    text = (
+        "Officials said the fire began at 3 a.m. Tuesday in a warehouse near the port and spread quickly to the "
+        "neighbouring buildings on the quay before crews arrived.\nNo one was hurt, the fire service said."
+    )
+    cut = derive_title(text.split("\n")[0])
+    assert cut.endswith("…") and len(cut) > len("Officials said the fire began at 3 a.m.")
+    rows = article_sentences(Article(id="f", title=cut, text=text, outlet="Quay News"))
+    assert all(idx is not None for idx, _ in rows)

@@ -253,6 +253,9 @@ def test_text_files_without_an_outlet_are_separate_sources():
     # nor does a page posted to the API without a URL
     api = extract_article(RawDocument(kind="text", location="api:html", payload="\n".join(STORY).encode()))
     assert api.outlet == "unknown"
+    # a path written on Windows (a store made there, re-extracted here)
+    win = extract_article(RawDocument(kind="text", location="C:\\news\\003_z.txt", payload="\n".join(STORY).encode()))
+    assert win.outlet == "003_z"
 
 
 def test_is_cut_lead():

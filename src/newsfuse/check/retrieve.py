@@ -104,7 +104,7 @@ def article_sentences(article: Article) -> list[tuple[int | None, str]]:
     else:
         sents = split_text(text)
     title = (article.title or "").strip()
-    repeats = sents and (sents[0].strip().startswith(title) or is_cut_lead(title, sents[0]))
+    repeats = sents and (sents[0].strip().startswith(title) or is_cut_lead(title, text))
     if title and not repeats:
         out.append((None, title))
     out.extend((i, s) for i, s in enumerate(sents))

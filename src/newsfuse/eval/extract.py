@@ -108,7 +108,7 @@ def _newsfuse_system() -> Callable[[bytes, str, str | None], str]:
     settings = Settings()
 
     def run(payload: bytes, _html: str, url: str | None) -> str:
-        raw = RawDocument(kind="html", location=url or "page", payload=payload, url=url)
+        raw = RawDocument(kind="html", location=url or "eval:page", payload=payload, url=url)
         try:
             return extract_article(raw, settings).text
         except ExtractError:

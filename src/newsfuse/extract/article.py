@@ -19,7 +19,7 @@ import json
 import re
 import unicodedata
 from datetime import UTC, date, datetime
-from pathlib import PurePath
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -312,7 +312,8 @@ def _outlet_from_path(raw: RawDocument) -> str | None:
     # a URL or a tag such as "api:html" is not a file ("C:\\news\\a.txt" is)
     if raw.kind not in ("text", "html") or loc in ("", "-") or re.match(r"[A-Za-z][A-Za-z0-9+.-]+:", loc):
         return None
-    return PurePath(loc).stem or None
+    # a Windows path (a store made on Windows, re-extracted here) splits on either separator
+    return (PureWindowsPath(loc) if "\\" in loc else PurePosixPath(loc)).stem or None
 
 
 def _finish(parts: _Parts, raw: RawDocument, settings: Settings) -> Article:

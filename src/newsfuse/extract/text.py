@@ -14,6 +14,7 @@ import re
 __all__ = [
     "split_headline",
     "derive_title",
+    "is_cut_lead",
     "first_sentence",
     "paragraphs",
     "unwrap",
@@ -113,7 +114,10 @@ def derive_title(paragraph: str, limit: int = DERIVED_TITLE_CHARS) -> str:
 
 def is_cut_lead(title: str, text: str) -> bool:
     """Whether ``title`` is the opening of ``text`` cut off with an ellipsis, as :func:`derive_title`
-    makes it for a long first sentence: a fragment of the text, not a headline of its own."""
+    makes it for a long first sentence: a fragment of the text, not a headline of its own.
+
+    A real headline that ends in "…" and repeats the text's opening words counts as cut too; the words
+    are compared as written, so a title cut inside a word still matches."""
     title = (title or "").strip()
     if not title.endswith("…"):
         return False
