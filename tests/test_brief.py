@@ -129,6 +129,39 @@ def test_split_sentences_news_text_keeps_offsets():
         assert text[s.start : s.end] == s.text and s.index == i and s.article_id == "x" and s.outlet == "o"
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a quotation that ends one sentence and another that opens the next
+        (
+            'The mayor called the levy "a tax on commuters." "Nobody voted for it," a driver said.',
+            ['The mayor called the levy "a tax on commuters."', '"Nobody voted for it," a driver said.'],
+        ),
+        # the same with curly quotes, and a curly quotation that closes a sentence mid-paragraph
+        (
+            "The clerk said it was “finished.” “We start again,” she added. The hall was empty by noon.",
+            ["The clerk said it was “finished.”", "“We start again,” she added.", "The hall was empty by noon."],
+        ),
+        # a state abbreviation inside a name's title: the piece after it starts with a comma
+        (
+            "Senator Ann Moyer, R-Ky., blocked the harbour bill on Friday. Her office gave no reason.",
+            ["Senator Ann Moyer, R-Ky., blocked the harbour bill on Friday.", "Her office gave no reason."],
+        ),
+        # a dateline that ends in a state abbreviation, then a dash
+        (
+            "DOVER, Del. — The county board voted to close two schools. Parents were not told.",
+            ["DOVER, Del. — The county board voted to close two schools.", "Parents were not told."],
+        ),
+    ],
+)
+def test_split_sentences_quotes_and_abbreviated_states(text, expected):
+    art = Article(id="q", title="", text=text, outlet="o")
+    sents = split_sentences(art)
+    assert [s.text for s in sents] == expected
+    for s in sents:
+        assert text[s.start : s.end] == s.text
+
+
 def test_split_sentences_empty_article():
     assert split_sentences(Article(id="e", title="t", text="", outlet="o")) == []
 

@@ -45,20 +45,22 @@ LABELS = [
 ]
 
 # Sentences the shipped model gets wrong (measured; see MODEL_CARD.md). Empty when all agree.
-# All nine are restatements the model scores below the sentence threshold (0.635, fixed on the real
+# All ten are restatements the model scores below the sentence threshold (0.642, fixed on the real
 # training sentences): the lexical features punish the summary's paraphrase and framing words, and the
 # cross-encoder (version 4) lifts some of them (sentences 5 and 10) but not over the threshold.
-_THR = "the sentence threshold is 0.635"
+# Sentence 8 (0.63) was supported (0.66) before the retrain that followed the segmentation fix.
+_THR = "the sentence threshold is 0.642"
 KNOWN_MISSES: dict[int, str] = {
-    0: f"measured: unsupported (0.46; {_THR})",
-    2: f"measured: unsupported (0.42; {_THR})",
-    3: f"measured: unsupported (0.37; {_THR})",
-    5: f"measured: unsupported (0.58; {_THR})",
-    6: f"measured: unsupported (0.21; {_THR})",
-    7: f"measured: unsupported (0.28; {_THR})",
-    10: f"measured: unsupported (0.59; {_THR})",
-    13: f"measured: unsupported (0.16; {_THR})",
-    14: f"measured: unsupported (0.30; {_THR})",
+    0: f"measured: unsupported (0.45; {_THR})",
+    2: f"measured: unsupported (0.41; {_THR})",
+    3: f"measured: unsupported (0.28; {_THR})",
+    5: f"measured: unsupported (0.59; {_THR})",
+    6: f"measured: unsupported (0.27; {_THR})",
+    7: f"measured: unsupported (0.30; {_THR})",
+    8: f"measured: unsupported (0.63; {_THR})",
+    10: f"measured: unsupported (0.63; {_THR})",
+    13: f"measured: unsupported (0.17; {_THR})",
+    14: f"measured: unsupported (0.31; {_THR})",
 }
 
 

@@ -108,3 +108,29 @@ def test_fit_is_deterministic_and_loadable(version, few_trees):
 def test_unknown_version_is_refused(few_trees):
     with pytest.raises(ValueError):
         fit_all(*_data(), seed=13, version=5)
+
+
+def test_feature_caches_are_keyed_by_the_sentence_splitter(monkeypatch):
+    # the source index splits cased articles with the brief's splitter: a change there must not reuse old features
+    from pathlib import Path
+
+    from newsfuse.brief import sentences
+
+    seen = {}
+
+    def fake_cached(prefix, what, name, pairs, key, compute):
+        seen[prefix] = list(key)
+        return []
+
+    class FakeCross:
+        fingerprint, batch_size, max_length = "x", 16, 160
+
+    class FakeFeat:
+        class checker:
+            cross = FakeCross()
+
+    monkeypatch.setattr(train, "_cached", fake_cached)
+    train.cached_features("s", [], FakeFeat())
+    train.cached_nli_features("s", [], FakeFeat())
+    splitter = Path(sentences.__file__).read_bytes()
+    assert splitter in seen["feat"] and splitter in seen["nli"]

@@ -9,7 +9,15 @@ paragraph, followed by news-specific repairs:
 * a line without final punctuation (a subhead, a dateline on its own line) is its own sentence;
 * a piece that starts with a lower-case letter or a closing quote is glued back to the one
   before (a split inside a quotation or after an abbreviation the rules did not know);
-* a piece that is only a dateline ("TOKYO (Reuters) -") is glued to the sentence that follows.
+* a piece that is only a dateline ("TOKYO (Reuters) -") is glued to the sentence that follows, and so
+  is a piece that starts with a dash after a dateline the rules split ("WEST PALM BEACH, Fla." +
+  "— President ...");
+* a piece that starts with a comma, semicolon or colon is glued back ("McConnell, R-Ky." + ", declared.");
+* a quotation that ends a sentence and another that opens the next (``... the system." "The average``),
+  which the rules keep together, are split.
+
+Curly double quotes are read as straight ones by the rules (same offsets), so a quotation opened with
+one kind and closed with the other does not hide the sentence ends after it.
 
 pysbd was chosen over spaCy's statistical ``senter`` after comparing both on news-style text
 (see ``docs/brief-schema.md``): it is deterministic, needs no model and handles abbreviations.
@@ -52,8 +60,13 @@ def _paragraph_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+_QUOTE_MAP = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
+# a sentence-final quotation followed by another that opens the next sentence
+_QUOTE_BOUNDARY = re.compile(r"(?<=[.!?][\"”])\s+(?=[\"“][A-Z0-9])")
+
+
 def _segment(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    block = text[start:end]
+    block = text[start:end].translate(_QUOTE_MAP)  # one character for one: offsets stay the same
     try:
         pieces = _segmenter().segment(block)
     except Exception:  # noqa: BLE001 - pysbd can fail on odd input; fall back to a regex split
@@ -77,7 +90,14 @@ def _segment(text: str, start: int, end: int) -> list[tuple[int, int]]:
         tail = block[cursor:].strip()
         pos = block.find(tail, cursor)
         spans.append((start + pos, start + pos + len(tail)))
-    return spans
+    out: list[tuple[int, int]] = []
+    for s, e in spans:
+        cut = s
+        for m in _QUOTE_BOUNDARY.finditer(text, s, e):
+            out.append((cut, m.start()))
+            cut = m.end()
+        out.append((cut, e))
+    return out
 
 
 def _repair(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -97,6 +117,8 @@ def _repair(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
                 elif _ABBREV_END.search(prev) and first and not first.isupper():
                     glue = True
                 elif len(piece) <= 3 and not piece[:1].isalnum():
+                    glue = True
+                elif piece[:1] in ",;:" or (piece[:1] in "—–" and len(prev.split()) <= 6):
                     glue = True
             if _DATELINE.match(prev):
                 glue = True
