@@ -152,6 +152,21 @@ def test_split_sentences_news_text_keeps_offsets():
             "DOVER, Del. — The county board voted to close two schools. Parents were not told.",
             ["DOVER, Del. — The county board voted to close two schools.", "Parents were not told."],
         ),
+        # the same with an ASCII dash
+        (
+            "SALEM, Ore. - The board met on Monday. It adjourned before noon.",
+            ["SALEM, Ore. - The board met on Monday.", "It adjourned before noon."],
+        ),
+        # a quotation opened curly and closed straight: the sentence end after it is still seen
+        (
+            'The coach said “fine." He left the room. It rained all evening.',
+            ['The coach said “fine."', "He left the room.", "It rained all evening."],
+        ),
+        # a dash after an ordinary short sentence (not a cut dateline) starts a piece of its own
+        (
+            "The vote was close. — Reporting by Ann Lee; editing by Tom Hay.",
+            ["The vote was close.", "— Reporting by Ann Lee; editing by Tom Hay."],
+        ),
     ],
 )
 def test_split_sentences_quotes_and_abbreviated_states(text, expected):

@@ -9,15 +9,17 @@ paragraph, followed by news-specific repairs:
 * a line without final punctuation (a subhead, a dateline on its own line) is its own sentence;
 * a piece that starts with a lower-case letter or a closing quote is glued back to the one
   before (a split inside a quotation or after an abbreviation the rules did not know);
-* a piece that is only a dateline ("TOKYO (Reuters) -") is glued to the sentence that follows, and so
-  is a piece that starts with a dash after a dateline the rules split ("WEST PALM BEACH, Fla." +
-  "— President ...");
-* a piece that starts with a comma, semicolon or colon is glued back ("McConnell, R-Ky." + ", declared.");
-* a quotation that ends a sentence and another that opens the next (``... the system." "The average``),
-  which the rules keep together, are split.
+* a piece that is only a dateline ("OSLO (Reuters) -") is glued to the sentence that follows, and so
+  is a piece that starts with a dash after a dateline the rules split at its state abbreviation
+  ("DOVER, Del." + "— The county board ...");
+* a piece that starts with a comma, semicolon or colon is glued back ("Senator Ann Moyer, R-Ky." +
+  ", blocked ...");
+* a quotation that ends a sentence and another that opens the next (``... "a tax on commuters."
+  "Nobody voted ...``), which the rules keep together, are split. A list of short quoted items
+  (``the words "Stop." "Go." and ...``) is split there too; that is rare in news prose.
 
-Curly double quotes are read as straight ones by the rules (same offsets), so a quotation opened with
-one kind and closed with the other does not hide the sentence ends after it.
+Curly double quotes (“ ”) are read as straight ones by the rules (same offsets), so a quotation opened
+with one kind and closed with the other does not hide the sentence ends after it.
 
 pysbd was chosen over spaCy's statistical ``senter`` after comparing both on news-style text
 (see ``docs/brief-schema.md``): it is deterministic, needs no model and handles abbreviations.
@@ -60,7 +62,7 @@ def _paragraph_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-_QUOTE_MAP = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
+_QUOTE_MAP = str.maketrans({"“": '"', "”": '"'})
 # a sentence-final quotation followed by another that opens the next sentence
 _QUOTE_BOUNDARY = re.compile(r"(?<=[.!?][\"”])\s+(?=[\"“][A-Z0-9])")
 
@@ -100,6 +102,10 @@ def _segment(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
+# a dateline the rules cut after its state abbreviation: "DOVER, Del." / "WEST HAVEN, Conn."
+_SPLIT_DATELINE = re.compile(r"^[A-Z][A-Z .'’-]{1,40},\s+[A-Z][A-Za-z.]{1,6}\.$")
+
+
 def _repair(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     for s, e in spans:
@@ -118,7 +124,7 @@ def _repair(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
                     glue = True
                 elif len(piece) <= 3 and not piece[:1].isalnum():
                     glue = True
-                elif piece[:1] in ",;:" or (piece[:1] in "—–" and len(prev.split()) <= 6):
+                elif piece[:1] in ",;:" or (piece[:1] in "—–-" and _SPLIT_DATELINE.match(prev)):
                     glue = True
             if _DATELINE.match(prev):
                 glue = True
