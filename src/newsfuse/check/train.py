@@ -263,7 +263,7 @@ class Featurizer:
 
 def cached_nli_features(name: str, pairs: Sequence[Pair], feat: Featurizer) -> list[list[dict[str, float]]]:
     """The cross-encoder features of ``pairs`` (version 4), cached apart from the others: keyed by the set,
-    the retrieval and cross-encoder code and the cross-encoder weights."""
+    the retrieval, splitter and cross-encoder code and the cross-encoder weights."""
     from newsfuse.brief import sentences
 
     from . import crossenc, retrieve, verifier
