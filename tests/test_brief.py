@@ -289,6 +289,75 @@ def test_entities_counted_per_outlet(brief):
     assert any(e.label == "PLACE" and "Halvard" in e.name for e in brief.entities)
 
 
+def _mentions(text: str, spans: list[tuple[str, str]]):
+    """Mentions of ``(surface, label)`` at their first occurrence after the previous one (as the NER gives them)."""
+    from newsfuse.brief.entities import Mention
+
+    out, cursor = [], 0
+    for surface, label in spans:
+        i = text.index(surface, cursor)
+        out.append(Mention(i, i + len(surface), label, surface, label))
+        cursor = i + len(surface)
+    return out
+
+
+def test_entity_kinds_titles_and_short_forms():
+    from newsfuse.brief.entities import build_entities, kind_from_name
+
+    a = Article(
+        id="e1",
+        title="",
+        outlet="Valley Post",
+        text=(
+            "ORWELL FALLS — Superintendent Lena Farrow said Kestrel Biologics will close its plant on Foundry Lane. "
+            "Kestrel employs 300 people in Orwell Falls. Kestrel Biologics did not comment. "
+            "Turnout at the meeting was high, and turnout at the vote was low. "
+            "Kestrel said the east bank site would be sold. Kestrel shares fell."
+        ),
+    )
+    b = Article(
+        id="e2",
+        title="",
+        outlet="Town Crier",
+        text="A reception at the Orwell Community Hall followed. Orwell residents were angry at Kestrel, and Orwell shops shut.",
+    )
+    ma = _mentions(
+        a.text,
+        [
+            ("ORWELL FALLS", "PERSON"),
+            ("Superintendent Lena Farrow", "PERSON"),
+            ("Kestrel Biologics", "PERSON"),
+            ("Foundry Lane", "PERSON"),
+            ("Kestrel", "PERSON"),
+            ("Orwell Falls", "PLACE"),
+            ("Kestrel Biologics", "ORG"),
+            ("Turnout", "PERSON"),
+            ("Kestrel", "ORG"),
+            ("east bank", "PLACE"),
+            ("Kestrel", "PERSON"),
+        ],
+    )
+    mb = _mentions(
+        b.text, [("Orwell Community Hall", "ORG"), ("Orwell", "PERSON"), ("Kestrel", "ORG"), ("Orwell", "PERSON")]
+    )
+    ents = {e.name: e for e in build_entities([a, b], [ma, mb])}
+    # the last word settles the kind of a multi-word name the model called a person
+    assert ents["Foundry Lane"].label == "PLACE"
+    # a job title is not part of a name
+    assert "Lena Farrow" in ents and "Superintendent Lena Farrow" not in ents
+    # an all-caps dateline joins the same place written normally
+    assert ents["Orwell Falls"].label == "PLACE" and ents["Orwell Falls"].total == 2
+    # the short form of a company folds into it, whatever label the model gave the short form
+    assert ents["Kestrel Biologics"].label == "ORG" and "Kestrel" not in ents
+    assert ents["Kestrel Biologics"].counts == {"Valley Post": 5, "Town Crier": 1}
+    # a frequent one-word name does not fold into a venue named once after it
+    assert "Orwell" in ents and "Orwell Community Hall" in ents
+    # an ordinary word capitalised only where a sentence starts, and a lower-case phrase, are not names
+    assert "Turnout" not in ents and "east bank" not in ents
+    assert kind_from_name("Diner on Main Street", "ORG") == "ORG"
+    assert kind_from_name("Lane", "PERSON") == "PERSON"
+
+
 def test_framing_per_outlet(brief):
     assert {f.outlet for f in brief.framing} == {a.outlet for a in STORY}
     for f in brief.framing:

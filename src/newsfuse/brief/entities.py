@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from newsfuse.model import Article, Entity
 
-__all__ = ["Mention", "find_mentions", "build_entities", "LABELS"]
+__all__ = ["Mention", "find_mentions", "build_entities", "kind_from_name", "LABELS"]
 
 LABELS = {
     "PERSON": "PERSON",
@@ -31,8 +31,22 @@ LABELS = {
 _KEEP = {"PERSON", "ORG", "PLACE"}
 _TITLES = re.compile(
     r"^(?:the\s+|mr\.?\s+|mrs\.?\s+|ms\.?\s+|dr\.?\s+|sen\.?\s+|rep\.?\s+|gov\.?\s+|gen\.?\s+|president\s+|"
-    r"prime minister\s+|secretary\s+|senator\s+)+",
+    r"prime minister\s+|secretary\s+|senator\s+|mayor\s+|council(?:l)?or\s+|superintendent\s+|judge\s+|"
+    r"justice\s+|commissioner\s+|chancellor\s+|minister\s+|chief\s+|director\s+|professor\s+|prof\.\s+|"
+    r"rev\.\s+|reverend\s+|coach\s+|detective\s+|officer\s+|sgt\.\s+|capt\.\s+|lt\.\s+|col\.\s+)+",
     re.I,
+)
+# The small NER model often calls a fictional or rare company, street or river a person. The last word of
+# a name settles its kind when it is one of these (checked before the model's label is kept).
+_ORG_LAST = frozenset(
+    "agency airline airlines association authority biologics board cooperative co. college commission "
+    "committee company corp. corporation council department district elementary foundation furnishings group "
+    "holdings hospital inc. institute league logistics ltd. markets ministry museum partners party police "
+    "school services society storage systems transit trust union university".split()
+)
+_PLACE_LAST = frozenset(
+    "avenue boulevard bridge county creek falls harbor harbour highway hill island lake lane mountain park "
+    "quay ridge river road square stadium street valley".split()
 )
 
 
@@ -125,18 +139,55 @@ def normalise(name: str) -> str:
     return _ALIASES.get(name.lower(), name)
 
 
+def kind_from_name(name: str, label: str) -> str:
+    """``label`` corrected by the name's last word ("Foundry Lane" is a place, "Kestrel Biologics" an organisation)."""
+    words = name.split()
+    if len(words) < 2 or not all(w[:1].isupper() or w[:1].isdigit() for w in words):  # "Diner on Main Street": no
+        return label
+    last = words[-1].lower()
+    if last in _ORG_LAST:
+        return "ORG"
+    if last in _PLACE_LAST:
+        return "PLACE"
+    return label
+
+
+_SENTENCE_START = re.compile(r"(?:^|[.!?]['\"’”)]?\s+|\n\s*)['\"‘“(]?$")
+
+
+def _common_words(articles: list[Article], mentions: list[list[Mention]]) -> set[str]:
+    """One-word names that are ordinary words: written lower-case somewhere in the story, and capitalised only
+    where a sentence starts ("Freezing temperatures ..." next to "... kept freezing")."""
+    lower = {w for a in articles for w in re.findall(r"\b[a-z][a-z'-]+\b", a.text or "")}
+    mid: set[str] = set()
+    seen: set[str] = set()
+    for art, ms in zip(articles, mentions, strict=True):
+        text = art.text or ""
+        for m in ms:
+            word = m.text.strip()
+            if " " in word or not word.isalpha():
+                continue
+            seen.add(word.lower())
+            if not _SENTENCE_START.search(text[max(0, m.start - 4) : m.start]):
+                mid.add(word.lower())
+    return {w for w in seen if w in lower and w not in mid}
+
+
 def build_entities(articles: list[Article], mentions: list[list[Mention]], limit: int = 25) -> list[Entity]:
     """Merge mentions into entities (surname -> full name for people) and count them per outlet."""
     counts: dict[tuple[str, str], Counter] = defaultdict(Counter)
     surface: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    common = _common_words(articles, mentions)
     for art, ms in zip(articles, mentions, strict=True):
         for m in ms:
             if m.label not in _KEEP:
                 continue
             name = normalise(m.text)
-            if len(name) < 2 or not any(ch.isalpha() for ch in name):
+            if len(name) < 2 or not any(ch.isupper() for ch in name) or name.lower() in common:
                 continue
-            key = (name.lower(), m.label)
+            if name.isupper() and " " in name:  # an all-caps dateline ("ASHFORD FALLS"): read it as a name
+                name = name.title()
+            key = (name.lower(), kind_from_name(name, m.label))
             counts[key][art.outlet] += 1
             surface[key][name] += 1
     # people: fold a one-word mention ("Hegseth", or "Trump" mislabelled ORG) into the unique full name
@@ -147,6 +198,17 @@ def build_entities(articles: list[Article], mentions: list[list[Mention]], limit
             continue
         owners = [p for p in people if p[0].split()[-1] == name or p[0].split()[0] == name]
         if len(owners) == 1:
+            counts[owners[0]].update(counts.pop(key))
+            surface.pop(key, None)
+    # organisations: a one-word short form ("Kestrel", tagged ORG or mistaken for a person) folds into the unique
+    # organisation it begins ("Kestrel Biologics") when that is named more than once (or as often as the short
+    # form); a town named after nothing but one venue ("Dunmore" 24 times, "Dunmore Community Center" once) stays
+    orgs = [k for k in counts if k[1] == "ORG" and " " in k[0]]
+    for key in list(counts):
+        if " " in key[0] or key[1] == "PLACE":
+            continue
+        owners = [o for o in orgs if o[0].split()[0] == key[0]]
+        if len(owners) == 1 and sum(counts[owners[0]].values()) >= min(2, sum(counts[key].values())):
             counts[owners[0]].update(counts.pop(key))
             surface.pop(key, None)
     # the same name tagged with two labels: keep the more frequent label
