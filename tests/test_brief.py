@@ -355,6 +355,13 @@ def test_entity_kinds_titles_and_short_forms():
     # an ordinary word capitalised only where a sentence starts, and a lower-case phrase, are not names
     assert "Turnout" not in ents and "east bank" not in ents
     assert kind_from_name("Diner on Main Street", "ORG") == "ORG"
+    # a job title is stripped from a person only: "Justice Department" keeps its first word
+    c = Article(id="e3", title="", outlet="o", text="The Justice Department sued. Judge Ada Brill agreed.")
+    mc = _mentions(c.text, [("Justice Department", "ORG"), ("Judge Ada Brill", "PERSON")])
+    assert {(e.name, e.label) for e in build_entities([c], [mc])} == {
+        ("Justice Department", "ORG"),
+        ("Ada Brill", "PERSON"),
+    }
     assert kind_from_name("Lane", "PERSON") == "PERSON"
 
 

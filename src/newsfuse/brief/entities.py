@@ -31,9 +31,14 @@ LABELS = {
 _KEEP = {"PERSON", "ORG", "PLACE"}
 _TITLES = re.compile(
     r"^(?:the\s+|mr\.?\s+|mrs\.?\s+|ms\.?\s+|dr\.?\s+|sen\.?\s+|rep\.?\s+|gov\.?\s+|gen\.?\s+|president\s+|"
-    r"prime minister\s+|secretary\s+|senator\s+|mayor\s+|council(?:l)?or\s+|superintendent\s+|judge\s+|"
-    r"justice\s+|commissioner\s+|chancellor\s+|minister\s+|chief\s+|director\s+|professor\s+|prof\.\s+|"
-    r"rev\.\s+|reverend\s+|coach\s+|detective\s+|officer\s+|sgt\.\s+|capt\.\s+|lt\.\s+|col\.\s+)+",
+    r"prime minister\s+|secretary\s+|senator\s+)+",
+    re.I,
+)
+# job titles that lead a person's name in news text; stripped only from a person ("Justice Department" stays)
+_PERSON_TITLES = re.compile(
+    r"^(?:mayor\s+|council(?:l)?or\s+|superintendent\s+|judge\s+|justice\s+|commissioner\s+|chancellor\s+|"
+    r"minister\s+|director\s+|professor\s+|prof\.\s+|rev\.\s+|reverend\s+|coach\s+|detective\s+|officer\s+|"
+    r"sgt\.\s+|capt\.\s+|lt\.\s+|col\.\s+)+",
     re.I,
 )
 # The small NER model often calls a fictional or rare company, street or river a person. The last word of
@@ -183,6 +188,8 @@ def build_entities(articles: list[Article], mentions: list[list[Mention]], limit
             if m.label not in _KEEP:
                 continue
             name = normalise(m.text)
+            if m.label == "PERSON":
+                name = _PERSON_TITLES.sub("", name).strip()
             if len(name) < 2 or not any(ch.isupper() for ch in name) or name.lower() in common:
                 continue
             if name.isupper() and " " in name:  # an all-caps dateline ("ASHFORD FALLS"): read it as a name
