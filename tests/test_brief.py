@@ -319,7 +319,11 @@ def test_entity_kinds_titles_and_short_forms():
         id="e2",
         title="",
         outlet="Town Crier",
-        text="A reception at the Orwell Community Hall followed. Orwell residents were angry at Kestrel, and Orwell shops shut.",
+        text=(
+            "A buffet by Orwell Foods followed. Orwell residents were angry at Kestrel, and Orwell shops shut. "
+            "The House Judiciary Committee will hold a hearing; the House votes in May, the House Judiciary "
+            "Committee said, and the House may not."
+        ),
     )
     ma = _mentions(
         a.text,
@@ -338,7 +342,17 @@ def test_entity_kinds_titles_and_short_forms():
         ],
     )
     mb = _mentions(
-        b.text, [("Orwell Community Hall", "ORG"), ("Orwell", "PERSON"), ("Kestrel", "ORG"), ("Orwell", "PERSON")]
+        b.text,
+        [
+            ("Orwell Foods", "ORG"),
+            ("Orwell", "PERSON"),
+            ("Kestrel", "ORG"),
+            ("Orwell", "PERSON"),
+            ("House Judiciary Committee", "ORG"),
+            ("House", "ORG"),
+            ("House Judiciary Committee", "ORG"),
+            ("House", "ORG"),
+        ],
     )
     ents = {e.name: e for e in build_entities([a, b], [ma, mb])}
     # the last word settles the kind of a multi-word name the model called a person
@@ -351,7 +365,9 @@ def test_entity_kinds_titles_and_short_forms():
     assert ents["Kestrel Biologics"].label == "ORG" and "Kestrel" not in ents
     assert ents["Kestrel Biologics"].counts == {"Valley Post": 5, "Town Crier": 1}
     # a frequent one-word name does not fold into a venue named once after it
-    assert "Orwell" in ents and "Orwell Community Hall" in ents
+    assert "Orwell" in ents and "Orwell Foods" in ents
+    # a body's first word is not its short form: "the House" is not the House Judiciary Committee
+    assert ents["House"].total == 2 and ents["House Judiciary Committee"].total == 2
     # an ordinary word capitalised only where a sentence starts, and a lower-case phrase, are not names
     assert "Turnout" not in ents and "east bank" not in ents
     assert kind_from_name("Diner on Main Street", "ORG") == "ORG"

@@ -45,9 +45,16 @@ _PERSON_TITLES = re.compile(
 # a name settles its kind when it is one of these (checked before the model's label is kept).
 _ORG_LAST = frozenset(
     "agency airline airlines association authority biologics board cooperative co. college commission "
-    "committee company corp. corporation council department district elementary foundation furnishings group "
+    "committee company corp. corporation council department elementary foundation furnishings group "
     "holdings hospital inc. institute league logistics ltd. markets ministry museum partners party police "
     "school services society storage systems transit trust union university".split()
+)
+# a company's full name ends in one of these; its first word alone is then its short form ("Dominion" for
+# "Dominion Voting Systems"), unlike a body's ("House" is not "House Judiciary Committee")
+_COMPANY_LAST = frozenset(
+    "airline airlines bank biologics co. company corp. corporation foods furnishings group holdings hospital "
+    "inc. industries logistics ltd. markets motors partners pharmaceuticals services storage systems "
+    "technologies".split()
 )
 _PLACE_LAST = frozenset(
     "avenue boulevard bridge county creek falls harbor harbour highway hill island lake lane mountain park "
@@ -207,10 +214,9 @@ def build_entities(articles: list[Article], mentions: list[list[Mention]], limit
         if len(owners) == 1:
             counts[owners[0]].update(counts.pop(key))
             surface.pop(key, None)
-    # organisations: a one-word short form ("Kestrel", tagged ORG or mistaken for a person) folds into the unique
-    # organisation it begins ("Kestrel Biologics") when that is named more than once (or as often as the short
-    # form); a town named after nothing but one venue ("Dunmore" 24 times, "Dunmore Community Center" once) stays
-    orgs = [k for k in counts if k[1] == "ORG" and " " in k[0]]
+    # companies: a one-word short form ("Kestrel", tagged ORG or mistaken for a person) folds into the unique
+    # company it begins ("Kestrel Biologics") when that is named more than once (or as often as the short form)
+    orgs = [k for k in counts if k[1] == "ORG" and " " in k[0] and k[0].split()[-1] in _COMPANY_LAST]
     for key in list(counts):
         if " " in key[0] or key[1] == "PLACE":
             continue
