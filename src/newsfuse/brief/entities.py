@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -185,6 +186,23 @@ def _common_words(articles: list[Article], mentions: list[list[Mention]]) -> set
     return {w for w in seen if w in lower and w not in mid}
 
 
+_Key = tuple[str, str]  # (lower-cased name, label)
+
+
+def _fold_short_forms(
+    counts: dict[_Key, Counter], surface: dict[_Key, Counter], owner_of: Callable[[_Key], list[_Key]]
+) -> None:
+    """Fold each one-word entity into the one owner ``owner_of(key)`` names (a one-item list; empty: keep it);
+    the short form's spellings are dropped, so the owner keeps its full name."""
+    for key in list(counts):
+        if " " in key[0]:
+            continue
+        owners = owner_of(key)
+        if owners:
+            counts[owners[0]].update(counts.pop(key))
+            surface.pop(key, None)
+
+
 def build_entities(articles: list[Article], mentions: list[list[Mention]], limit: int = 25) -> list[Entity]:
     """Merge mentions into entities (surname -> full name for people) and count them per outlet."""
     counts: dict[tuple[str, str], Counter] = defaultdict(Counter)
@@ -204,26 +222,33 @@ def build_entities(articles: list[Article], mentions: list[list[Mention]], limit
             key = (name.lower(), kind_from_name(name, m.label))
             counts[key][art.outlet] += 1
             surface[key][name] += 1
+
+    def total(key: _Key) -> int:
+        return sum(counts[key].values())
+
     # people: fold a one-word mention ("Hegseth", or "Trump" mislabelled ORG) into the unique full name
     people = [k for k in counts if k[1] == "PERSON" and " " in k[0]]
-    for key in list(counts):
+
+    def person_owners(key: _Key) -> list[_Key]:
         name, label = key
-        if " " in name or (label != "PERSON" and not any(p[0].split()[-1] == name for p in people)):
-            continue
+        if label != "PERSON" and not any(p[0].split()[-1] == name for p in people):
+            return []
         owners = [p for p in people if p[0].split()[-1] == name or p[0].split()[0] == name]
-        if len(owners) == 1:
-            counts[owners[0]].update(counts.pop(key))
-            surface.pop(key, None)
+        return owners if len(owners) == 1 else []
+
+    _fold_short_forms(counts, surface, person_owners)
+
     # companies: a one-word short form ("Kestrel", tagged ORG or mistaken for a person) folds into the unique
     # company it begins ("Kestrel Biologics") when that is named more than once (or as often as the short form)
     orgs = [k for k in counts if k[1] == "ORG" and " " in k[0] and k[0].split()[-1] in _COMPANY_LAST]
-    for key in list(counts):
-        if " " in key[0] or key[1] == "PLACE":
-            continue
+
+    def company_owners(key: _Key) -> list[_Key]:
+        if key[1] == "PLACE":
+            return []
         owners = [o for o in orgs if o[0].split()[0] == key[0]]
-        if len(owners) == 1 and sum(counts[owners[0]].values()) >= min(2, sum(counts[key].values())):
-            counts[owners[0]].update(counts.pop(key))
-            surface.pop(key, None)
+        return owners if len(owners) == 1 and total(owners[0]) >= min(2, total(key)) else []
+
+    _fold_short_forms(counts, surface, company_owners)
     # the same name tagged with two labels: keep the more frequent label
     by_name: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for key in counts:
