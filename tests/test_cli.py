@@ -93,7 +93,7 @@ def test_check_command(capsys, loaded, tmp_path):
     "args, message",
     [
         (["ingest", "/no/such/file.html"], "no such file"),
-        (["brief", "s-does-not-exist"], "no story"),
+        (["brief", "s-does-not-exist"], "no store at"),
         (["check", "/no/summary.txt", "--source", "x"], "summary file not found"),
     ],
 )
@@ -103,6 +103,17 @@ def test_errors_are_one_line_without_traceback(capsys, db, args, message):
     assert code != 0
     assert message in text.lower()
     assert "Traceback" not in text
+
+
+def test_read_commands_refuse_a_store_that_does_not_exist(capsys, tmp_path, loaded):
+    missing = tmp_path / "typo" / "dir" / "x.sqlite3"
+    for args in (["stories"], ["articles"], ["brief", "s-1"], ["check", "-", "--story", "s-1"]):
+        code, out, err = run(capsys, "--db", str(missing), *args)
+        assert code == 2 and "no store at" in err and "Traceback" not in out + err, args
+    assert not (tmp_path / "typo").exists()
+    # an existing store answers as before, an unknown story in it is named as such
+    code, out, err = run(capsys, "--db", loaded, "brief", "s-does-not-exist")
+    assert code == 2 and "no story" in err.lower()
 
 
 def test_bad_option_value_is_a_usage_error(capsys, db):

@@ -34,3 +34,11 @@ def test_booleans_from_env(monkeypatch):
     assert load_settings().allow_private_addresses is True
     monkeypatch.setenv("NEWSFUSE_DB", "/tmp/x.sqlite3")
     assert load_settings().db == "/tmp/x.sqlite3"
+
+
+def test_an_encoder_that_does_not_exist_is_refused(monkeypatch):
+    monkeypatch.setenv("NEWSFUSE_ENCODER", "bogus")
+    with pytest.raises(ConfigError, match="'encoder': 'bogus' is not one of minilm"):
+        load_settings()
+    monkeypatch.setenv("NEWSFUSE_ENCODER", "minilm")
+    assert load_settings().encoder == "minilm"

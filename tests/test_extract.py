@@ -17,6 +17,7 @@ from newsfuse.extract import (
     detect_encoding,
     extract_article,
     normalise_date,
+    text_article_id,
 )
 from newsfuse.extract.text import derive_title, split_headline
 from newsfuse.model import RawDocument
@@ -218,10 +219,18 @@ def test_id_from_text_without_url():
     raw = RawDocument(kind="text", location="story.txt", payload="\n\n".join([TITLE, *STORY]).encode())
     a, b = extract_article(raw), extract_article(raw)
     assert a.id == b.id and a.canonical_url is None
+    # the same outlet's text with other spacing (a file of the same name elsewhere) keeps the id
     spaced = RawDocument(
-        kind="text", location="copy.txt", payload="\n\n".join([TITLE, *STORY]).replace(" ", "  ").encode()
+        kind="text", location="old/story.txt", payload="\n\n".join([TITLE, *STORY]).replace(" ", "  ").encode()
     )
     assert extract_article(spaced).id == a.id
+    # the same words from another source (a file is a source of its own) are another outlet's copy: a new
+    # id, so the pipeline records it as a duplicate instead of dropping it as already stored
+    copy = RawDocument(kind="text", location="copy.txt", payload=raw.payload)
+    assert extract_article(copy).id != a.id
+    assert extract_article(copy).id == text_article_id(extract_article(copy).text, "copy")
+    # with no outlet to tell copies apart the text alone makes the id (as before outlets were part of it)
+    assert text_article_id("Some  TEXT here") == text_article_id("some text here") != text_article_id("some text", "X")
 
 
 def test_canonical_url():

@@ -184,3 +184,43 @@ def test_feed_helpers():
     assert [d.kind for d in parse_feed(data, "feed")] == ["record"] * 3
     html = b'<html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml"></head></html>'
     assert discover_feeds(html, "https://news.example/world/") == ["https://news.example/feed.xml"]
+
+
+def test_static_url_policy_needs_no_lookup():
+    from newsfuse.ingest.http import static_url_problem
+
+    strict = Settings(allow_private_addresses=False)
+    for url in (
+        "http://10.0.0.1/rss",
+        "http://127.1/feed",
+        "http://0x7f.1/feed",
+        "http://2130706433/feed",
+        "http://[::1]:8080/feed",
+        "http://localhost:8080/feed",
+        "http://news.localhost/feed",
+        "http://169.254.169.254/latest",
+        "http://203.0.113.9:22/feed",  # a public-looking address on a low port
+        "ftp://example.org/feed",
+        "http://user:pw@example.org/feed",
+    ):
+        assert static_url_problem(url, strict), url
+    assert static_url_problem("https://news.example.org/feed.xml", strict) is None  # a name: only a lookup can tell
+    assert static_url_problem("http://93.184.216.34/feed", strict) is None
+    assert static_url_problem("http://10.0.0.1/rss", Settings(allow_private_addresses=True)) is None
+
+
+def test_an_impossible_host_name_is_refused_before_any_lookup():
+    from newsfuse.ingest.http import check_url
+
+    looked_up = []
+
+    def resolver(host, port):
+        looked_up.append(host)
+        return ["93.184.216.34"]
+
+    for host in ("a" * 70_000 + ".example", "a" * 64 + ".example", "news..example"):
+        with pytest.raises(FetchError, match="not a valid host name") as exc:
+            check_url(f"https://{host}/feed", Settings(), resolver=resolver)
+        assert len(exc.value.reason) < 120
+    assert looked_up == []
+    assert check_url("https://news.example/feed", Settings(), resolver=resolver) == ["93.184.216.34"]

@@ -196,6 +196,19 @@ def test_writes_need_the_bearer_token(fresh):
     assert httpx.get(f"{url}/api/feeds").json() == []
 
 
+def test_feeds_and_articles_with_values_the_policy_refuses(tmp_path):
+    for url, _ in serve(tmp_path, allow_private_addresses=False):
+        for feed in ("http://10.0.0.1/rss", "http://127.1:8080/feed", "http://localhost:9000/rss"):
+            err = _error(httpx.post(f"{url}/api/feeds", json={"url": feed}, headers=AUTH), 422, "refused_url")
+            assert "refused" in err["message"]
+        assert httpx.get(f"{url}/api/feeds").json() == []
+        art = {"text": "A bridge closed. " * 30, "title": "Bridge", "outlet": "X", "published": "yesterday-ish"}
+        err = _error(httpx.post(f"{url}/api/articles", json=art, headers=AUTH), 422)
+        assert "published" in err["message"]
+        art["published"] = "2026-11-24T08:30:00Z"
+        assert httpx.post(f"{url}/api/articles", json=art, headers=AUTH).status_code == 201
+
+
 def test_writes_refused_when_no_token_is_configured(tmp_path):
     for url, _ in serve(tmp_path, api_token=None):
         r = httpx.post(f"{url}/api/feeds", json={"url": "https://a.example/feed"}, headers=AUTH)
@@ -410,3 +423,14 @@ def test_server_answers_while_a_brief_is_built(tmp_path):
         assert results["api"].json()["brief_status"]["status"] == "ready"
         assert pipe.built == ["s-budget"]  # one build, shared by the API call and the page
     pipe.close()
+
+
+def test_check_bounds_the_source_text_one_request_may_send():
+    from pydantic import ValidationError
+
+    from newsfuse.serve.api import MAX_CHECK_SOURCE_CHARS, CheckIn
+
+    half = "The bridge closed on Monday. " * (MAX_CHECK_SOURCE_CHARS // 58)
+    CheckIn(summary="The bridge closed.", sources=[{"text": half}, half])  # just under the bound
+    with pytest.raises(ValidationError, match="check against fewer or shorter sources"):
+        CheckIn(summary="The bridge closed.", sources=[{"text": half}, half, "one more sentence of text"])

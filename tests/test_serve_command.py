@@ -93,3 +93,20 @@ def test_serve_command_rejects_a_bad_interval(tmp_path):
     proc = _start(["serve", "--port", str(_free_port()), "--watch", "--every", "soon"], env)
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 2 and "--every" in out
+
+
+def test_serve_on_a_port_in_use_is_one_clear_line(tmp_path, capsys):
+    from newsfuse.cli import main
+
+    db = tmp_path / "s.sqlite3"
+    fill_store(str(db))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit) as exc:
+            main(["--db", str(db), "serve", "--port", str(port)])
+    out, err = capsys.readouterr()
+    assert exc.value.code == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "try --port" in err
+    assert "serving" not in out + err and "Traceback" not in out + err

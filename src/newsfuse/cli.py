@@ -43,10 +43,18 @@ class State:
     settings: Settings
     _pipeline: Any = None
 
-    def pipeline(self) -> Any:
+    def pipeline(self, *, existing: bool = False) -> Any:
+        """The pipeline on the configured store. ``existing``: a command that only reads the store
+        refuses one that does not exist, rather than creating an empty store (and its folders) at a
+        mistyped ``--db`` path and listing nothing."""
         if self._pipeline is None:
             from .pipeline import Pipeline
 
+            db = self.settings.db
+            if existing and db and db != ":memory:" and not Path(db).exists():
+                raise UserError(
+                    f"no store at {db}: check --db / NEWSFUSE_DB, or run 'newsfuse ingest' or 'newsfuse demo' first"
+                )
             self._pipeline = Pipeline(self.settings)
         return self._pipeline
 
@@ -148,7 +156,7 @@ def articles(
     """List stored articles (outlet, title, cleaned text)."""
     from .store import ArticleQuery
 
-    pipe = _state(ctx).pipeline()
+    pipe = _state(ctx).pipeline(existing=True)
     rows = pipe.repo.list_articles(ArticleQuery(story_id=story, limit=limit))
     if as_json:
         for a in rows:
@@ -176,7 +184,7 @@ def stories(
     limit: Annotated[int | None, typer.Option(help="At most this many.")] = None,
 ) -> None:
     """List stories, most outlets and freshest first."""
-    pipe = _state(ctx).pipeline()
+    pipe = _state(ctx).pipeline(existing=True)
     rows = pipe.repo.list_stories(limit=limit)
     if as_json:
         for s in rows:
@@ -207,7 +215,7 @@ def brief(
     from .brief import render
     from .pipeline import NotFound
 
-    pipe = _state(ctx).pipeline()
+    pipe = _state(ctx).pipeline(existing=True)
     try:
         b = pipe.brief(story_id, rebuild=rebuild)
     except NotFound as exc:
@@ -245,7 +253,7 @@ def check(
     """Check every sentence of a summary against its sources."""
     from .pipeline import NotFound
 
-    pipe = _state(ctx).pipeline()
+    pipe = _state(ctx).pipeline(existing=bool(story))
     if summary == "-":
         text = sys.stdin.read()
     else:

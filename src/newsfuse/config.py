@@ -53,7 +53,7 @@ class Settings:
     min_article_chars: int = 200
     near_duplicate_threshold: float = 0.8  # MinHash Jaccard estimate
     # encoder
-    encoder: str = "minilm"  # "minilm" or "hashing" (offline, no model: for tiny machines)
+    encoder: str = "minilm"  # the sentence encoder; "minilm" is the one built in (newsfuse.embed.Encoder is the seam)
     encode_batch_size: int = 8  # texts per MiniLM batch (see embed.DEFAULT_BATCH)
     # clustering
     story_quiet_hours: float = 72.0
@@ -104,6 +104,10 @@ def _coerce(name: str, value: Any, typ: Any) -> Any:
         raise ConfigError(f"setting {name!r}: cannot read {value!r} as {text}") from exc
 
 
+# settings that take one of a few names
+_CHOICES = {"encoder": ("minilm",)}
+
+
 def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
     """Build settings from defaults, a TOML file, the environment and ``overrides``."""
     hints = get_type_hints(Settings)
@@ -131,4 +135,7 @@ def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides
         if key not in hints:
             raise ConfigError(f"unknown setting {key!r}")
         values[key] = _coerce(key, val, hints[key])
+    for key, allowed in _CHOICES.items():
+        if key in values and values[key] not in allowed:
+            raise ConfigError(f"setting {key!r}: {values[key]!r} is not one of {', '.join(allowed)}")
     return Settings(**values)

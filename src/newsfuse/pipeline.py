@@ -10,7 +10,9 @@ it was after the last complete batch, and rerunning it picks up where it stopped
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,8 +27,19 @@ log = logging.getLogger("newsfuse")
 
 EMBED_MODEL = "all-MiniLM-L6-v2"
 _CLUSTER_STATE = "cluster.v1"
+_GENERATION = "ingest.generation"  # changes with every committed ingest batch (see Pipeline._commit_batch)
 
 ProgressFn = Callable[[str, int, int | None], None]
+
+
+@dataclass
+class _WriteState:
+    """What an ingest run keeps between batches: the duplicate index, the clustering state, and the
+    store's generation marker they were loaded at."""
+
+    deduper: Deduper
+    clusterer: Any
+    generation: bytes | None
 
 
 class NotFound(LookupError):
@@ -114,6 +127,22 @@ class Pipeline:
         dd.load((aid, hashes[aid], sig) for aid, sig in self.repo.iter_signatures() if aid in hashes)
         return dd
 
+    def _stored_under_text_id(self, article: Article) -> bool:
+        """An article with no URL that a store made before ids included the outlet holds under its text's
+        id alone (``text_article_id(text)``): the same outlet's copy is already stored."""
+        from .extract import text_article_id
+
+        if article.canonical_url:
+            return False
+        old_id = text_article_id(article.text)
+        if old_id == article.id:
+            return False
+        old = self.repo.get_article(old_id)
+        return old is not None and old.outlet == article.outlet
+
+    def _load_write_state(self) -> _WriteState:
+        return _WriteState(self._load_deduper(), self._load_clusterer(), self.repo.get_state(_GENERATION))
+
     def _load_clusterer(self) -> Any:
         from .cluster import OnlineClusterer
 
@@ -149,8 +178,7 @@ class Pipeline:
         from .extract import ExtractError, extract_article
 
         report = IngestReport()
-        deduper = self._load_deduper()
-        clusterer = self._load_clusterer()
+        state = self._load_write_state()
         batch: list[tuple[Article, RawDocument]] = []
         pending_ids: set[str] = set()
         for item in items:
@@ -172,52 +200,65 @@ class Pipeline:
                 log.exception("extraction failed for %s", item.location)
                 continue
             article.fetched_at = article.fetched_at or _now()
-            if article.id in pending_ids or self.repo.has_article(article.id):
+            if article.id in pending_ids or self.repo.has_article(article.id) or self._stored_under_text_id(article):
                 report.unchanged += 1
                 continue
             pending_ids.add(article.id)
             batch.append((article, item))
             if len(batch) >= batch_size:
-                self._commit_batch(batch, report, deduper, clusterer)
+                self._commit_batch(batch, report, state)
                 batch = []
         if batch:
-            self._commit_batch(batch, report, deduper, clusterer)
+            self._commit_batch(batch, report, state)
         return report
 
-    def _commit_batch(
-        self,
-        batch: list[tuple[Article, RawDocument]],
-        report: IngestReport,
-        deduper: Deduper,
-        clusterer: Any,
-    ) -> None:
+    def _commit_batch(self, batch: list[tuple[Article, RawDocument]], report: IngestReport, state: _WriteState) -> None:
+        """Deduplicate, cluster and store one batch in one write transaction.
+
+        Another process (a second ``ingest``, or ``serve`` polling feeds) may have written to the store
+        since ``state`` was loaded. The write transaction holds SQLite's write lock, so inside it the
+        generation marker tells whether that happened; if so the duplicate index and the clustering
+        state are reloaded from the store before this batch is placed, and articles stored meanwhile by
+        the other writer count as unchanged. The embeddings depend on the text alone and are computed
+        before the lock is taken."""
         from .cluster import embedding_text
 
-        sigs = {}
-        canon: list[Article] = []
-        for article, _raw in batch:
-            sig = deduper.signature(article.text)
-            sigs[article.id] = sig
-            match = deduper.find(article.content_hash, sig)
-            if match is not None:
-                article.duplicate_of = match.canonical_id
-            else:
-                deduper.add(article.id, article.content_hash, sig)
-                canon.append(article)
-        vectors = self.encoder.encode([embedding_text(a) for a in canon]) if canon else []
-        by_id = {a.id: a for a, _ in batch}
-        touched: set[str] = set()
-        for article, vec in zip(canon, vectors, strict=True):
-            article.story_id = clusterer.add(article, vec)
-            touched.add(article.story_id)
-        for article, _raw in batch:
-            if article.duplicate_of:
-                src = by_id.get(article.duplicate_of) or self.repo.get_article(article.duplicate_of)
-                article.story_id = src.story_id if src else None
-                if article.story_id:
-                    touched.add(article.story_id)
-        merges = list(getattr(clusterer, "merges", []))
+        vectors_of = dict(
+            zip([a.id for a, _ in batch], self.encoder.encode([embedding_text(a) for a, _ in batch]), strict=True)
+        )
         with self.repo.transaction():
+            if self.repo.get_state(_GENERATION) != state.generation:
+                log.info("the store changed under this ingest (another writer); reloading its state")
+                fresh = self._load_write_state()
+                state.deduper, state.clusterer, state.generation = fresh.deduper, fresh.clusterer, fresh.generation
+                kept = [(a, r) for a, r in batch if not self.repo.has_article(a.id)]
+                report.unchanged += len(batch) - len(kept)
+                batch = kept
+            deduper, clusterer = state.deduper, state.clusterer
+            sigs = {}
+            canon: list[Article] = []
+            for article, _raw in batch:
+                sig = deduper.signature(article.text)
+                sigs[article.id] = sig
+                match = deduper.find(article.content_hash, sig)
+                if match is not None:
+                    article.duplicate_of = match.canonical_id
+                else:
+                    deduper.add(article.id, article.content_hash, sig)
+                    canon.append(article)
+            vectors = [vectors_of[a.id] for a in canon]
+            by_id = {a.id: a for a, _ in batch}
+            touched: set[str] = set()
+            for article, vec in zip(canon, vectors, strict=True):
+                article.story_id = clusterer.add(article, vec)
+                touched.add(article.story_id)
+            for article, _raw in batch:
+                if article.duplicate_of:
+                    src = by_id.get(article.duplicate_of) or self.repo.get_article(article.duplicate_of)
+                    article.story_id = src.story_id if src else None
+                    if article.story_id:
+                        touched.add(article.story_id)
+            merges = list(getattr(clusterer, "merges", []))
             for article, raw in batch:
                 if self.repo.add_article(article, raw):
                     report.stored += 1
@@ -242,6 +283,8 @@ class Pipeline:
             for sid in touched:
                 self._refresh_story(sid)
             self.repo.set_state(_CLUSTER_STATE, clusterer.dumps())
+            state.generation = uuid.uuid4().hex.encode()
+            self.repo.set_state(_GENERATION, state.generation)
         if hasattr(clusterer, "merges"):
             clusterer.merges.clear()
 

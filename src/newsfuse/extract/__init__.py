@@ -20,6 +20,7 @@ from newsfuse.extract.article import (
     extract_article,
     normalise_date,
     outlet_from_url,
+    text_article_id,
 )
 from newsfuse.extract.encoding import decode_payload, detect_encoding, sniff_binary
 from newsfuse.extract.rules import clean_text
@@ -35,4 +36,5 @@ __all__ = [
     "normalise_date",
     "detect_language",
     "outlet_from_url",
+    "text_article_id",
 ]

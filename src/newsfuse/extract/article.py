@@ -29,7 +29,15 @@ from newsfuse.extract.rules import clean_lines
 from newsfuse.extract.text import derive_title, looks_like_article, paragraphs, split_headline
 from newsfuse.model import Article, RawDocument, text_hash
 
-__all__ = ["ExtractError", "extract_article", "canonical_url", "normalise_date", "detect_language", "outlet_from_url"]
+__all__ = [
+    "ExtractError",
+    "extract_article",
+    "canonical_url",
+    "normalise_date",
+    "detect_language",
+    "outlet_from_url",
+    "text_article_id",
+]
 
 
 class ExtractError(ValueError):
@@ -212,6 +220,17 @@ def _normalised_for_id(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
+def text_article_id(text: str, outlet: str | None = None) -> str:
+    """The id of an article that has no URL: a hash of its normalised text and of its outlet, since two
+    outlets may print the same wire copy word for word and each copy counts in the story's coverage.
+    With no outlet (or "unknown") the text alone, which is also how ids were made before the outlet was
+    part of them."""
+    key = _normalised_for_id(text)
+    if outlet and outlet != "unknown":
+        key = f"{' '.join(outlet.casefold().split())}\n{key}"
+    return text_hash(key)[:16]
+
+
 def _check_payload(raw: RawDocument) -> str:
     kind = sniff_binary(raw.payload, raw.content_type)
     if kind:
@@ -333,7 +352,6 @@ def _finish(parts: _Parts, raw: RawDocument, settings: Settings) -> Article:
     if not url and parts.declared_url and urlsplit(parts.declared_url).path not in ("", "/"):
         url = parts.declared_url
     canonical = canonical_url(url) if url else None
-    article_id = text_hash(canonical)[:16] if canonical else text_hash(_normalised_for_id(text))[:16]
     title = " ".join((parts.title or derive_title(lines[0])).split())
     if len(title) > MAX_TITLE_CHARS:  # an og:title stuffed with keywords, a whole paragraph marked up as <h1>
         title = title[:MAX_TITLE_CHARS].rsplit(" ", 1)[0].rstrip(" ,;:-–—") + "…"
@@ -344,6 +362,7 @@ def _finish(parts: _Parts, raw: RawDocument, settings: Settings) -> Article:
         or _outlet_from_path(raw)
         or "unknown"
     )
+    article_id = text_hash(canonical)[:16] if canonical else text_article_id(text, outlet)
     language = _short_lang(parts.language) or detect_language(text, parts.declared_language)
     fetched = raw.fields.get("fetched_at")
     return Article(

@@ -46,6 +46,24 @@ _LATIN_GUESSES = {
     "cp850",
     "cp437",
     "ascii",
+    # Latin-script code pages a detector also offers for short Western texts (a cp1252 file with curly
+    # quotes and "café" came back as cp775, Baltic DOS: "ōthis bridgeö", "cafķ")
+    "cp775",
+    "cp852",
+    "cp857",
+    "cp858",
+    "cp860",
+    "cp861",
+    "cp863",
+    "cp865",
+    "iso8859_3",
+    "iso8859_4",
+    "iso8859_10",
+    "iso8859_13",
+    "iso8859_14",
+    "iso8859_16",
+    "mac_iceland",
+    "mac_turkish",
 }
 
 # Magic numbers of payloads that are certainly not text: (prefix, offset, content type).

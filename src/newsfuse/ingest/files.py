@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..config import Settings
+from ..extract.encoding import decode_payload, sniff_binary
 from ..model import RawDocument
 from .base import Skipped
 from .feeds import looks_like_feed, parse_feed
@@ -47,7 +48,9 @@ def _read(path: Path, settings: Settings) -> bytes | Skipped:
 
 
 def _iter_jsonl(path: Path, data: bytes) -> Iterator[RawDocument | Skipped]:
-    text = data.decode("utf-8", "replace")
+    # JSON Lines should be UTF-8, but files saved by other tools carry a byte-order mark or a legacy
+    # code page; read them as the charset detector says rather than turning accents into U+FFFD
+    text = decode_payload(data)
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -104,9 +107,26 @@ def _iter_file(path: Path, settings: Settings, from_folder: bool) -> Iterator[Ra
     elif suffix in TEXT_SUFFIXES:
         yield RawDocument(kind="text", location=str(path), payload=data, fields=fields)
     else:
-        head = data[:2048].lower()
-        kind = "html" if (b"<html" in head or b"<!doctype html" in head or b"<body" in head) else "text"
-        if suffix not in HTML_SUFFIXES and kind == "text" and b"\x00" in data[:4096]:
+        kind = _sniff_kind(data, suffix in HTML_SUFFIXES)
+        if suffix not in HTML_SUFFIXES and kind == "text" and sniff_binary(data):
             yield Skipped(str(path), "binary file (not HTML or text)")
             return
         yield RawDocument(kind=kind, location=str(path), payload=data, content_type="text/html", fields=fields)
+
+
+# a document (not a fragment) announces itself; a fragment is recognised by its block-level tags
+_DOC_MARKERS = re.compile(r"<(?:!doctype\s+html|html|head|body)[\s>]", re.IGNORECASE)
+_FRAGMENT_TAGS = re.compile(r"</(?:p|div|article|section|h[1-6]|li|td|span|a|main)\s*>", re.IGNORECASE)
+
+
+def _sniff_kind(data: bytes, html_suffix: bool) -> str:
+    """Whether a local file is "html" or "text". The head is decoded first (UTF-16 files put a NUL in every other byte) and read
+    up to 64 KB in (a page may open with a long comment). A file named .html is HTML when it holds any
+    closing tag, so a bare fragment such as ``<article><p>...</p></article>`` is extracted, not stored
+    with its tags; any other file needs a document marker."""
+    head = decode_payload(data[:65536], html=True)
+    if _DOC_MARKERS.search(head):
+        return "html"
+    if html_suffix and _FRAGMENT_TAGS.search(head):
+        return "html"
+    return "text"

@@ -70,6 +70,7 @@ __all__ = [
     "iter_url",
     "iter_fetched",
     "check_url",
+    "static_url_problem",
     "address_problem",
     "discover_feeds",
     "FOLLOW_BELOW_CHARS",
@@ -257,6 +258,33 @@ def address_problem(address: str) -> str | None:
     return f"{address} is {kind}" if kind else None
 
 
+def static_url_problem(url: str, settings: Settings | None = None) -> str | None:
+    """Why the URL policy refuses ``url`` before its host is looked up (scheme, credentials, port, a
+    host that is an address literal or a loopback name), or None when only the lookup can tell. For
+    checks on input that is stored and fetched later (a feed added through the API); the fetcher still
+    checks every resolved address when it connects."""
+    settings = settings or Settings()
+    try:
+        _scheme, host, port = _split(url)
+    except FetchError as exc:
+        return exc.reason
+    if settings.allow_private_addresses:
+        return None
+    if port < 1024 and port not in SAFE_LOW_PORTS:
+        return f"port {port} is not allowed (only 80, 443 and ports from 1024 up)"
+    if host == "localhost" or host.endswith(".localhost"):
+        return f"{host} is a loopback name"
+    literal = host.strip("[]").split("%", 1)[0]
+    try:
+        address = str(ipaddress.ip_address(literal))
+    except ValueError:
+        try:  # the legacy forms a resolver also accepts: 127.1, 0x7f.1, 2130706433
+            address = socket.inet_ntoa(socket.inet_aton(literal))
+        except OSError:
+            return None
+    return address_problem(address)
+
+
 def _system_resolve(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     seen: list[str] = []
@@ -285,6 +313,9 @@ def _split(url: str) -> tuple[str, str, int]:
     host = (parts.hostname or "").rstrip(".")
     if not host:
         raise FetchError("invalid URL: no host", url)
+    if len(host) > 253 or any(not label or len(label) > 63 for label in host.split(".")):
+        # DNS names stop at 253 characters and 63 per label: refuse before any lookup
+        raise FetchError(f"invalid URL: {host[:40]}... is not a valid host name", url)
     return scheme, host.lower(), port or (443 if scheme == "https" else 80)
 
 

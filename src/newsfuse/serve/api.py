@@ -12,7 +12,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..model import Article, Brief, CheckReport, IngestReport, RawDocument, Story
 from ..store import ArticleQuery, FeedRecord
@@ -134,6 +134,15 @@ class ArticleIn(BaseModel):
     published: str | None = Field(None, max_length=64, description="ISO 8601 publication time.")
     language: str | None = Field(None, max_length=16)
 
+    @field_validator("published")
+    @classmethod
+    def _readable_date(cls, value: str | None) -> str | None:
+        from ..extract import normalise_date
+
+        if value and normalise_date(value) is None:
+            raise ValueError("not a date newsfuse can read (give ISO 8601, e.g. 2026-11-24T08:30:00Z)")
+        return value
+
     @model_validator(mode="after")
     def _one_kind(self) -> ArticleIn:
         if self.html and self.text:
@@ -157,6 +166,9 @@ class FeedIn(BaseModel):
 class FeedOut(BaseModel):
     feed: FeedRecord
     created: bool
+
+
+MAX_CHECK_SOURCE_CHARS = 300_000  # text given inline to one /api/check request (about 50,000 words)
 
 
 class SourceIn(BaseModel):
@@ -199,6 +211,14 @@ class CheckIn(BaseModel):
             raise ValueError("the summary is longer than 20,000 characters")
         if len(parts) > 200:
             raise ValueError("at most 200 summary sentences")
+        # the cost of a check grows with the source text (entities, sentence splitting, retrieval):
+        # a bound keeps one anonymous request to seconds, not a minute of CPU
+        given = sum(len(s.text or "") if isinstance(s, SourceIn) else len(s) for s in self.sources)
+        if given > MAX_CHECK_SOURCE_CHARS:
+            raise ValueError(
+                f"the sources hold {given:,} characters of text, more than {MAX_CHECK_SOURCE_CHARS:,}: "
+                "check against fewer or shorter sources"
+            )
         return self
 
 
@@ -519,8 +539,15 @@ def list_feeds(svc: Service) -> Any:
     summary="Add a feed",
 )
 def add_feed(body: FeedIn, svc: Service) -> Any:
-    """Store a feed URL (polled by `newsfuse serve --watch` and `newsfuse watch`). 200 if already stored."""
+    """Store a feed URL (polled by `newsfuse serve --watch` and `newsfuse watch`). 200 if already stored.
+    422 for a URL the fetch policy refuses outright (a private or loopback address, a port below 1024
+    other than 80 and 443), as `newsfuse feeds add` does."""
+    from ..ingest.http import static_url_problem
+
     url = body.url
+    problem = static_url_problem(url, svc.settings)
+    if problem:
+        raise ApiError(422, "refused_url", f"refused: {problem}")
     created = svc.repo.add_feed(url, body.title)
     feed = next((f for f in svc.repo.list_feeds() if f.url == url), FeedRecord(url=url, title=body.title))
     return _json({"feed": feed.__dict__, "created": created}, 201 if created else 200)

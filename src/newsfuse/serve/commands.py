@@ -42,6 +42,7 @@ def serve_command(
 
     from .app import create_app
 
+    _check_can_listen(host, port, UserError)
     st = _state(ctx)
     settings = st.settings
     app = create_app(settings, st.pipeline(), watch_every=every_s if watch else None)
@@ -52,3 +53,19 @@ def serve_command(
     if watch:
         typer.echo(f"newsfuse: polling stored feeds every {every}", err=True)
     uvicorn.run(app, host=host, port=port, log_level="info", server_header=False, proxy_headers=True)
+
+
+def _check_can_listen(host: str, port: int, error: type[Exception]) -> None:
+    """Fail with one clear line, before the banner, when the address is taken or cannot be bound."""
+    import socket
+
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            why = exc.strerror or str(exc)
+            raise error(f"cannot listen on {host}:{port}: {why} (is another server running? try --port)") from None
