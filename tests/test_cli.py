@@ -119,3 +119,11 @@ def test_read_commands_refuse_a_store_that_does_not_exist(capsys, tmp_path, load
 def test_bad_option_value_is_a_usage_error(capsys, db):
     code, out, err = run(capsys, "--db", db, "brief", "x", "--format", "pdf")
     assert code == 2 and "Traceback" not in out + err
+
+
+def test_a_limit_below_one_is_a_usage_error(capsys, loaded):
+    for cmd in ("articles", "stories"):
+        code, out, err = run(capsys, "--db", loaded, cmd, "--limit", "-1")
+        assert code == 2 and "Traceback" not in out + err and "limit" in (out + err).lower()
+    code, out, _ = run(capsys, "--db", loaded, "articles", "--json", "--limit", "1")
+    assert code == 0 and len(out.splitlines()) == 1

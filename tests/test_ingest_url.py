@@ -224,3 +224,23 @@ def test_an_impossible_host_name_is_refused_before_any_lookup():
         assert len(exc.value.reason) < 120
     assert looked_up == []
     assert check_url("https://news.example/feed", Settings(), resolver=resolver) == ["93.184.216.34"]
+
+
+def test_json_feed_items_that_are_not_objects_are_counted_skips():
+    body = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "Coast Daily",
+        "items": [
+            "x",
+            {"url": ["not", "a", "url"], "title": "Odd", "content_text": "A ferry ran aground. " * 20},
+            {"url": "https://coast.example/a", "title": "Ferry", "content_text": "A ferry ran aground. " * 20},
+        ],
+    }
+    import json as _json
+
+    out = list(parse_feed(_json.dumps(body).encode(), "odd.feed.json"))
+    skips = [x for x in out if isinstance(x, Skipped)]
+    docs = [x for x in out if isinstance(x, RawDocument)]
+    assert [(s.location, s.reason) for s in skips] == [("odd.feed.json#0", "JSON feed item is not an object")]
+    assert [d.location for d in docs] == ["odd.feed.json#1", "odd.feed.json#https://coast.example/a"]
+    assert docs[0].url is None and "url" not in docs[0].fields and docs[1].url == "https://coast.example/a"

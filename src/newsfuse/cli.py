@@ -151,7 +151,7 @@ def articles(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="JSON Lines, one article per line, with full text.")] = False,
     story: Annotated[str | None, typer.Option(help="Only this story's articles.")] = None,
-    limit: Annotated[int | None, typer.Option(help="At most this many.")] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many.", min=1)] = None,
 ) -> None:
     """List stored articles (outlet, title, cleaned text)."""
     from .store import ArticleQuery
@@ -181,7 +181,7 @@ def articles(
 def stories(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="JSON Lines, one story per line.")] = False,
-    limit: Annotated[int | None, typer.Option(help="At most this many.")] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many.", min=1)] = None,
 ) -> None:
     """List stories, most outlets and freshest first."""
     pipe = _state(ctx).pipeline(existing=True)

@@ -140,6 +140,7 @@ def _iter_json_feed(data: bytes, location: str, keep_empty: bool = False) -> Ite
     source = obj.get("title")
     for i, item in enumerate(obj.get("items") or []):
         if not isinstance(item, dict):
+            yield Skipped(f"{location}#{i}", "JSON feed item is not an object")
             continue
         authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
         fields = {
@@ -156,11 +157,15 @@ def _iter_json_feed(data: bytes, location: str, keep_empty: bool = False) -> Ite
         elif item.get("summary"):
             fields["text"] = item["summary"]
         fields = {k: v for k, v in fields.items() if v}
-        where = f"{location}#{fields.get('url') or i}"
+        url = fields.get("url")
+        where = f"{location}#{url if isinstance(url, str) else i}"
         if not (fields.get("html") or fields.get("text")) and not keep_empty:
             yield Skipped(where, "feed item has no content")
             continue
-        yield RawDocument(kind="record", location=where, url=fields.get("url"), fields=fields)
+        if not isinstance(url, str):
+            fields.pop("url", None)
+            url = None
+        yield RawDocument(kind="record", location=where, url=url, fields=fields)
 
 
 def feed_entries(
