@@ -127,3 +127,14 @@ def test_a_limit_below_one_is_a_usage_error(capsys, loaded):
         assert code == 2 and "Traceback" not in out + err and "limit" in (out + err).lower()
     code, out, _ = run(capsys, "--db", loaded, "articles", "--json", "--limit", "1")
     assert code == 0 and len(out.splitlines()) == 1
+
+
+def test_read_commands_find_a_store_named_by_url_or_home(capsys, loaded, tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    code, _, err = run(capsys, "--db", "~/x.sqlite3", "ingest", str(write_jsonl(tmp_path / "b.jsonl")))
+    assert code == 0 and (home / "x.sqlite3").is_file(), err
+    for db in (f"sqlite:///{loaded}", "~/x.sqlite3"):
+        code, out, err = run(capsys, "--db", db, "stories", "--json")
+        assert code == 0 and out.strip(), (db, err)

@@ -42,3 +42,10 @@ def test_an_encoder_that_does_not_exist_is_refused(monkeypatch):
         load_settings()
     monkeypatch.setenv("NEWSFUSE_ENCODER", "minilm")
     assert load_settings().encoder == "minilm"
+
+
+def test_the_old_hashing_encoder_name_falls_back_to_minilm(monkeypatch, caplog):
+    monkeypatch.setenv("NEWSFUSE_ENCODER", "hashing")
+    with caplog.at_level("WARNING"):
+        assert load_settings().encoder == "minilm"
+    assert "not built in" in caplog.text

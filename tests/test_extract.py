@@ -224,11 +224,13 @@ def test_id_from_text_without_url():
         kind="text", location="old/story.txt", payload="\n\n".join([TITLE, *STORY]).replace(" ", "  ").encode()
     )
     assert extract_article(spaced).id == a.id
-    # the same words from another source (a file is a source of its own) are another outlet's copy: a new
-    # id, so the pipeline records it as a duplicate instead of dropping it as already stored
+    # a file that names no outlet is shown under its stem, but the stem is not part of the id: renaming
+    # the file must not store it again
     copy = RawDocument(kind="text", location="copy.txt", payload=raw.payload)
-    assert extract_article(copy).id != a.id
-    assert extract_article(copy).id == text_article_id(extract_article(copy).text, "copy")
+    assert extract_article(copy).outlet == "copy" and extract_article(copy).id == a.id
+    # the same words from an outlet the document names are that outlet's copy: another id
+    named = RawDocument(kind="text", location="copy.txt", payload=raw.payload, fields={"source": "Wire A"})
+    assert extract_article(named).id == text_article_id(a.text, "Wire A") != a.id
     # with no outlet to tell copies apart the text alone makes the id (as before outlets were part of it)
     assert text_article_id("Some  TEXT here") == text_article_id("some text here") != text_article_id("some text", "X")
 

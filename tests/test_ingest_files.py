@@ -129,13 +129,15 @@ def test_an_article_stored_under_its_text_id_alone_is_not_stored_again(pipe, tmp
     old = Article(id=text_article_id(BODY), title="Bridge closed", text=BODY, outlet="Wire A")
     with pipe.repo.transaction():
         assert pipe.repo.add_article(old)
+        pipe.repo.put_signature(old.id, pipe._load_deduper().signature(BODY))
     path = tmp_path / "one.jsonl"
     path.write_text(json.dumps({"title": "Bridge closed", "text": BODY, "source": "Wire A"}))
     report = pipe.ingest([str(path)])
     assert (report.stored, report.unchanged) == (0, 1)
     # the same words from another outlet are still that outlet's copy
     path.write_text(json.dumps({"title": "Bridge closed", "text": BODY, "source": "Paper B"}))
-    assert pipe.ingest([str(path)]).stored == 1
+    report = pipe.ingest([str(path)])
+    assert (report.stored, report.duplicates) == (1, 1)
 
 
 def _record(text: str, outlet: str, n: int) -> RawDocument:
@@ -182,3 +184,86 @@ def test_utf16_bom_is_read_by_the_sniffer():
     assert _sniff_kind(b"just words", html_suffix=True) == "text"
     assert _sniff_kind(b"<p>a fragment</p>", html_suffix=True) == "html"
     assert _sniff_kind(b"<p>a fragment</p>", html_suffix=False) == "text"
+
+
+def test_a_commit_while_the_state_loads_is_not_lost(settings, monkeypatch):
+    """Writer B commits while writer A is loading its duplicate index and clustering state: A must not
+    take B's new marker for its stale state (and then write its clustering state over B's)."""
+    a = pipeline_mod.Pipeline(settings, encoder=HashingEncoder())
+    b = pipeline_mod.Pipeline(settings, encoder=HashingEncoder())
+    try:
+        load = a._load_clusterer
+        fired = []
+
+        def load_during_b_commit():
+            if not fired:
+                fired.append(b.ingest_raw([_record(BODY, "Coast Courier", 1)]).stored)
+            return load()
+
+        monkeypatch.setattr(a, "_load_clusterer", load_during_b_commit)
+        report = a.ingest_raw([_record(BODY, "Wire A", 2)])
+        assert fired == [1]
+        assert (report.stored, report.duplicates) == (1, 1)
+        arts = {x.outlet: x for x in a.repo.list_articles(pipeline_mod.ArticleQuery(include_duplicates=True))}
+        assert arts["Wire A"].duplicate_of == arts["Coast Courier"].id
+        assert arts["Wire A"].story_id == arts["Coast Courier"].story_id
+        # B's story is still in the stored clustering state: a third writer's report of it joins it
+        c = pipeline_mod.Pipeline(settings, encoder=HashingEncoder())
+        try:
+            c.ingest_raw([_record(BODY.replace("three weeks", "a month") + " Traffic was light.", "Harbour Times", 3)])
+        finally:
+            c.close()
+        stories = {x.story_id for x in a.repo.list_articles(pipeline_mod.ArticleQuery(include_duplicates=True))}
+        assert stories == {arts["Coast Courier"].story_id}
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_batch_that_stores_nothing_leaves_the_marker_alone(pipe, tmp_path):
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps({"title": "Bridge closed", "text": BODY, "source": "Wire A"}))
+    pipe.ingest([str(path)])
+    marker = pipe.repo.get_state("ingest.generation")
+    assert marker
+    assert pipe.ingest([str(path)]).unchanged == 1
+    assert pipe.repo.get_state("ingest.generation") == marker
+
+
+@pytest.mark.parametrize(
+    "text, encoding",
+    [
+        (
+            "Rz\u0105d og\u0142osi\u0142 w poniedzia\u0142ek, \u017ce most zostanie zamkni\u0119ty na trzy "
+            "tygodnie. Prace b\u0119d\u0105 kosztowa\u0107 dwa miliony z\u0142otych, a autobusy pojad\u0105 objazdem.",
+            "cp852",
+        ),
+        (
+            "Vyriausyb\u0117 pirmadien\u012f paskelb\u0117, kad tiltas bus u\u017edarytas trims savait\u0117ms. "
+            "Darbai kainuos du milijonus eur\u0173, o autobusai va\u017einės aplinkeliu.",
+            "cp775",
+        ),
+    ],
+)
+def test_a_central_european_code_page_is_kept_when_nothing_says_windows(text, encoding):
+    # the cp1252 rule above must not turn Polish or Lithuanian DOS text into mojibake
+    from newsfuse.extract import detect_encoding
+
+    data = text.encode(encoding)
+    assert data.decode(detect_encoding(data)) == text
+
+
+def test_one_latin1_line_does_not_garble_the_utf8_lines(pipe, tmp_path):
+    good = [
+        {"title": "Pont fermé", "text": f"Le pont est fermé au café du port. {BODY}", "source": "Le Courrier"},
+        {"title": "Frost", "text": OTHER, "source": "Valley News"},
+    ]
+    pasted = {"title": "Crème", "text": f"La crème du café. {BODY} Encore.", "source": "La Presse"}
+    data = b"\n".join(json.dumps(r, ensure_ascii=False).encode() for r in good)
+    data += b"\n" + json.dumps(pasted, ensure_ascii=False).encode("latin-1")
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(data)
+    report = pipe.ingest([str(path)])
+    assert report.skipped == []
+    titles = sorted(a.title for a in pipe.repo.list_articles(pipeline_mod.ArticleQuery(include_duplicates=True)))
+    assert titles == ["Crème", "Frost", "Pont fermé"]

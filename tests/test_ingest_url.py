@@ -199,7 +199,7 @@ def test_static_url_policy_needs_no_lookup():
         "http://localhost:8080/feed",
         "http://news.localhost/feed",
         "http://169.254.169.254/latest",
-        "http://203.0.113.9:22/feed",  # a public-looking address on a low port
+        "http://93.184.216.34:22/feed",  # a public address on a low port
         "ftp://example.org/feed",
         "http://user:pw@example.org/feed",
     ):

@@ -49,9 +49,10 @@ class State:
         mistyped ``--db`` path and listing nothing."""
         if self._pipeline is None:
             from .pipeline import Pipeline
+            from .store import store_exists
 
             db = self.settings.db
-            if existing and db and db != ":memory:" and not Path(db).exists():
+            if existing and db and not store_exists(db):
                 raise UserError(
                     f"no store at {db}: check --db / NEWSFUSE_DB, or run 'newsfuse ingest' or 'newsfuse demo' first"
                 )

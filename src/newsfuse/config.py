@@ -135,6 +135,11 @@ def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides
         if key not in hints:
             raise ConfigError(f"unknown setting {key!r}")
         values[key] = _coerce(key, val, hints[key])
+    if values.get("encoder") == "hashing":  # offered by an old comment, never built: MiniLM is used
+        import logging
+
+        logging.getLogger(__name__).warning("setting 'encoder': 'hashing' is not built in; using 'minilm'")
+        values["encoder"] = "minilm"
     for key, allowed in _CHOICES.items():
         if key in values and values[key] not in allowed:
             raise ConfigError(f"setting {key!r}: {values[key]!r} is not one of {', '.join(allowed)}")

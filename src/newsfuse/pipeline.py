@@ -140,8 +140,17 @@ class Pipeline:
         old = self.repo.get_article(old_id)
         return old is not None and old.outlet == article.outlet
 
+    def _bump_generation(self) -> bytes:
+        """Mark the store as changed for other writers (call inside a write transaction)."""
+        generation = uuid.uuid4().hex.encode()
+        self.repo.set_state(_GENERATION, generation)
+        return generation
+
     def _load_write_state(self) -> _WriteState:
-        return _WriteState(self._load_deduper(), self._load_clusterer(), self.repo.get_state(_GENERATION))
+        # the marker is read first: a writer that commits while the rest loads then forces a reload at
+        # the next batch, instead of its commit being hidden behind a marker newer than what was loaded
+        generation = self.repo.get_state(_GENERATION)
+        return _WriteState(self._load_deduper(), self._load_clusterer(), generation)
 
     def _load_clusterer(self) -> Any:
         from .cluster import OnlineClusterer
@@ -259,6 +268,7 @@ class Pipeline:
                     if article.story_id:
                         touched.add(article.story_id)
             merges = list(getattr(clusterer, "merges", []))
+            stored_before = report.stored
             for article, raw in batch:
                 if self.repo.add_article(article, raw):
                     report.stored += 1
@@ -282,9 +292,9 @@ class Pipeline:
                 touched.add(into)
             for sid in touched:
                 self._refresh_story(sid)
-            self.repo.set_state(_CLUSTER_STATE, clusterer.dumps())
-            state.generation = uuid.uuid4().hex.encode()
-            self.repo.set_state(_GENERATION, state.generation)
+            if report.stored > stored_before or merges:
+                self.repo.set_state(_CLUSTER_STATE, clusterer.dumps())
+                state.generation = self._bump_generation()
         if hasattr(clusterer, "merges"):
             clusterer.merges.clear()
 
@@ -337,6 +347,8 @@ class Pipeline:
                     changed_stories.add(old.story_id)
             for sid in changed_stories:
                 self.repo.delete_brief(sid)
+            if report.stored:  # content hashes changed: a concurrent ingest must reload its duplicate index
+                self._bump_generation()
         return report
 
     # -- stories and briefs --------------------------------------------------------------------------

@@ -10,7 +10,9 @@
 
 Fields in ``raw.fields`` (title, source, published, author, url, language) win over what is found in the
 payload. The article id is ``text_hash(canonical_url)[:16]`` when a URL is known, else the hash of the
-whitespace-normalised, case-folded text, so the same input always gets the same id.
+whitespace-normalised, case-folded text and of the outlet the document names, if it names one
+(:func:`text_article_id`), so the same input always gets the same id and two outlets' word-for-word
+copies get two.
 """
 
 from __future__ import annotations
@@ -362,7 +364,10 @@ def _finish(parts: _Parts, raw: RawDocument, settings: Settings) -> Article:
         or _outlet_from_path(raw)
         or "unknown"
     )
-    article_id = text_hash(canonical)[:16] if canonical else text_article_id(text, outlet)
+    # the outlet joins a URL-less id only when the document names it (a field, a byline, the outlet__
+    # file convention): a name made up from the file's stem would change the id when the file is renamed
+    named = parts.outlet or outlet_from_url(parts.declared_url)
+    article_id = text_hash(canonical)[:16] if canonical else text_article_id(text, named)
     language = _short_lang(parts.language) or detect_language(text, parts.declared_language)
     fetched = raw.fields.get("fetched_at")
     return Article(

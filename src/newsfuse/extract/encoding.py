@@ -46,8 +46,12 @@ _LATIN_GUESSES = {
     "cp850",
     "cp437",
     "ascii",
-    # Latin-script code pages a detector also offers for short Western texts (a cp1252 file with curly
-    # quotes and "café" came back as cp775, Baltic DOS: "ōthis bridgeö", "cafķ")
+}
+# Latin-script code pages a detector also offers for short Western texts (a cp1252 file with curly quotes
+# and "café" came back as cp775, Baltic DOS: "ōthis bridgeö", "cafķ"). Their own languages are common
+# too, so the guess stands unless the bytes carry Windows typography: a pair of curly double quotes
+# (0x93 ... 0x94), a spaced en or em dash (0x96, 0x97) or an apostrophe in "it's" / "don't" (0x92).
+_LATIN_LOOKALIKES = {
     "cp775",
     "cp852",
     "cp857",
@@ -65,6 +69,9 @@ _LATIN_GUESSES = {
     "mac_iceland",
     "mac_turkish",
 }
+_CP1252_TYPOGRAPHY = re.compile(
+    rb"(?:^|[\s(\[])\x93[^\x93\x94\r\n]{1,400}?\x94|[ \t]\x96[ \t]|[ \t]\x97[ \t]|[A-Za-z]\x92(?:s|t|ll|re|ve|d)\b"
+)
 
 # Magic numbers of payloads that are certainly not text: (prefix, offset, content type).
 _MAGIC = (
@@ -169,6 +176,8 @@ def detect_encoding(payload: bytes, declared: str | None = None, *, html: bool =
         guess = best.encoding if best is not None else None
     except Exception:  # noqa: BLE001 - detection is best effort
         guess = None
+    if guess in _LATIN_LOOKALIKES and _CP1252_TYPOGRAPHY.search(payload[:65536]):
+        return "cp1252"
     if guess and guess not in _LATIN_GUESSES and _decodes(payload, guess):
         if _plausible(payload[:65536].decode(guess, errors="replace")):
             return guess

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..config import Settings
-from ..extract.encoding import decode_payload, sniff_binary
+from ..extract.encoding import decode_payload, detect_encoding, sniff_binary
 from ..model import RawDocument
 from .base import Skipped
 from .feeds import looks_like_feed, parse_feed
@@ -48,10 +49,7 @@ def _read(path: Path, settings: Settings) -> bytes | Skipped:
 
 
 def _iter_jsonl(path: Path, data: bytes) -> Iterator[RawDocument | Skipped]:
-    # JSON Lines should be UTF-8, but files saved by other tools carry a byte-order mark or a legacy
-    # code page; read them as the charset detector says rather than turning accents into U+FFFD
-    text = decode_payload(data)
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    for lineno, line in enumerate(_jsonl_lines(data), start=1):
         if not line.strip():
             continue
         where = f"{path}:{lineno}"
@@ -66,7 +64,33 @@ def _iter_jsonl(path: Path, data: bytes) -> Iterator[RawDocument | Skipped]:
         if not (record.get("text") or record.get("html")):
             yield Skipped(where, "JSON line has neither 'text' nor 'html'")
             continue
-        yield RawDocument(kind="record", location=where, url=record.get("url"), fields=record)
+        url = record.get("url")
+        yield RawDocument(kind="record", location=where, url=url if isinstance(url, str) else None, fields=record)
+
+
+def _jsonl_lines(data: bytes) -> list[str]:
+    """The lines of a JSON Lines file as text. JSON Lines should be UTF-8, but files saved by other tools
+    carry a byte-order mark, a legacy code page, or a few lines pasted from one: each line is read as
+    UTF-8 when it is, and the others in the encoding the charset detector finds for all of them together
+    (one bad line must not turn the good lines' accents into mojibake, nor its own into U+FFFD)."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return decode_payload(data).splitlines()
+    raw = data.splitlines()
+    out: list[str | None] = []
+    bad: list[int] = []
+    for i, line in enumerate(raw):
+        try:
+            out.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            out.append(None)
+            bad.append(i)
+    if bad:
+        encoding = detect_encoding(b"\n".join(raw[i] for i in bad))
+        for i in bad:
+            out[i] = raw[i].decode(encoding, errors="replace")
+    return [x or "" for x in out]
 
 
 def iter_path(path: Path, settings: Settings) -> Iterator[RawDocument | Skipped]:
@@ -116,13 +140,17 @@ def _iter_file(path: Path, settings: Settings, from_folder: bool) -> Iterator[Ra
 
 # a document (not a fragment) announces itself; a fragment is recognised by its block-level tags
 _DOC_MARKERS = re.compile(r"<(?:!doctype\s+html|html|head|body)[\s>]", re.IGNORECASE)
-_FRAGMENT_TAGS = re.compile(r"</(?:p|div|article|section|h[1-6]|li|td|span|a|main)\s*>", re.IGNORECASE)
+_FRAGMENT_TAGS = re.compile(
+    r"</?(?:p|br|div|article|section|main|header|footer|h[1-6]|ul|ol|li|table|tr|td|span|a|em|strong|b|i|"
+    r"blockquote|figure|img)\b[^<>]*>",
+    re.IGNORECASE,
+)
 
 
 def _sniff_kind(data: bytes, html_suffix: bool) -> str:
     """Whether a local file is "html" or "text". The head is decoded first (UTF-16 files put a NUL in every other byte) and read
     up to 64 KB in (a page may open with a long comment). A file named .html is HTML when it holds any
-    closing tag, so a bare fragment such as ``<article><p>...</p></article>`` is extracted, not stored
+    common tag (a paragraph, a break, emphasis, ...), so a bare fragment such as ``<article><p>...</p></article>`` is extracted, not stored
     with its tags; any other file needs a document marker."""
     head = decode_payload(data[:65536], html=True)
     if _DOC_MARKERS.search(head):

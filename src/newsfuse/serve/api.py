@@ -139,7 +139,9 @@ class ArticleIn(BaseModel):
     def _readable_date(cls, value: str | None) -> str | None:
         from ..extract import normalise_date
 
-        if value and normalise_date(value) is None:
+        if value is None or not value.strip():
+            return None
+        if normalise_date(value) is None:
             raise ValueError("not a date newsfuse can read (give ISO 8601, e.g. 2026-11-24T08:30:00Z)")
         return value
 
@@ -175,7 +177,7 @@ class SourceIn(BaseModel):
     """One source: exactly one of text, url or article_id."""
 
     model_config = ConfigDict(extra="forbid")
-    text: str | None = Field(None, max_length=500_000)
+    text: str | None = Field(None, max_length=MAX_CHECK_SOURCE_CHARS)
     url: str | None = Field(None, max_length=4096)
     article_id: str | None = Field(None, max_length=200)
     outlet: str | None = Field(None, max_length=200)
