@@ -27,7 +27,7 @@ log = logging.getLogger("newsfuse")
 
 EMBED_MODEL = "all-MiniLM-L6-v2"
 _CLUSTER_STATE = "cluster.v1"
-_GENERATION = "ingest.generation"  # changes with every committed ingest batch (see Pipeline._commit_batch)
+_GENERATION = "ingest.generation"  # changes with every ingest batch that stores something, and reextract
 
 ProgressFn = Callable[[str, int, int | None], None]
 
