@@ -138,3 +138,18 @@ def test_read_commands_find_a_store_named_by_url_or_home(capsys, loaded, tmp_pat
     for db in (f"sqlite:///{loaded}", "~/x.sqlite3"):
         code, out, err = run(capsys, "--db", db, "stories", "--json")
         assert code == 0 and out.strip(), (db, err)
+
+
+def test_ctrl_c_during_ingest_says_what_was_stored(capsys, db, tmp_path, monkeypatch):
+    from newsfuse.model import IngestReport
+    from newsfuse.pipeline import Pipeline
+
+    def interrupted(self, inputs, progress=None, batch_size=32):
+        exc = KeyboardInterrupt()
+        exc.report = IngestReport(seen=3, stored=2, duplicates=1)
+        raise exc
+
+    monkeypatch.setattr(Pipeline, "ingest", interrupted)
+    code, out, err = run(capsys, "--db", db, "ingest", str(write_jsonl(tmp_path / "a.jsonl")))
+    assert code == 130
+    assert "interrupted after reading 3: stored 2 (1 duplicates)" in " ".join(err.split())

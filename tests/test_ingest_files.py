@@ -267,3 +267,28 @@ def test_one_latin1_line_does_not_garble_the_utf8_lines(pipe, tmp_path):
     assert report.skipped == []
     titles = sorted(a.title for a in pipe.repo.list_articles(pipeline_mod.ArticleQuery(include_duplicates=True)))
     assert titles == ["Crème", "Frost", "Pont fermé"]
+
+
+def test_ctrl_c_reports_what_was_committed(pipe):
+    def stream():
+        yield _record(BODY, "Coast Courier", 1)
+        yield _record(OTHER, "Valley News", 2)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt) as exc:
+        pipe.ingest_raw(stream(), batch_size=1)
+    assert (exc.value.report.seen, exc.value.report.stored) == (2, 2)
+    assert len(pipe.repo.list_articles()) == 2
+
+
+def test_a_batch_that_fails_is_not_counted(pipe, monkeypatch):
+    def broken(article, raw=None):
+        raise KeyboardInterrupt  # e.g. Ctrl-C while the batch is written: it rolls back
+
+    monkeypatch.setattr(pipe.repo, "add_article", broken)
+    with pytest.raises(KeyboardInterrupt) as exc:
+        pipe.ingest_raw([_record(BODY, "Coast Courier", 1)])
+    report = exc.value.report
+    assert (report.stored, report.duplicates, report.article_ids) == (0, 0, [])
+    monkeypatch.undo()
+    assert pipe.repo.list_articles() == []

@@ -129,7 +129,12 @@ def ingest(
     pipe = st.pipeline()
     with _progress("ingest") as prog:
         task = prog.add_task("ingesting", total=None)
-        report = pipe.ingest(inputs, progress=lambda _s, n, _t: prog.update(task, completed=n))
+        try:
+            report = pipe.ingest(inputs, progress=lambda _s, n, _t: prog.update(task, completed=n))
+        except KeyboardInterrupt as exc:  # before click turns it into Abort and the report is lost
+            prog.stop()
+            _say_interrupted(exc)
+            raise typer.Exit(130) from None
     _print_report(report, as_json)
     if report.seen == 0:
         raise UserError("nothing to ingest in " + ", ".join(inputs))
@@ -367,27 +372,49 @@ def _register_optional() -> None:
 _register_optional()
 
 
+_said_interrupted: list[bool] = []
+
+
+def _say_interrupted(exc: BaseException | None = None) -> None:
+    """Ctrl-C: say what an interrupted ingest kept (its report rides on the exception), once."""
+    if _said_interrupted:
+        return
+    _said_interrupted.append(True)
+    report = getattr(exc, "report", None)
+    if report is not None:
+        err.print(
+            f"interrupted after reading {report.seen}: stored {report.stored} ({report.duplicates} duplicates), "
+            f"already stored {report.unchanged}, skipped {len(report.skipped)}; they are kept (rerun to continue)"
+        )
+    else:
+        err.print("interrupted; everything stored so far is kept (rerun to continue)")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning expected errors into one line on stderr (exit 2)."""
     from .store import StoreError
 
+    _said_interrupted.clear()
     try:
         rc = app(args=argv, standalone_mode=False)
         if isinstance(rc, int) and rc:
+            if rc == 130:  # click turned a Ctrl-C into its Abort and returned the code
+                _say_interrupted()
             sys.exit(rc)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (UserError, ConfigError, StoreError, FileNotFoundError, PermissionError) as exc:
         err.print(f"[red]error:[/] {exc}", highlight=False)
         sys.exit(2)
-    except KeyboardInterrupt:
-        err.print("interrupted; everything stored so far is kept (rerun to continue)")
+    except KeyboardInterrupt as exc:
+        _say_interrupted(exc)
         sys.exit(130)
     except Exception as exc:  # usage errors (click's, or the copy vendored by typer) and the rest
         if hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int):
             exc.show()
             sys.exit(exc.exit_code)
-        if type(exc).__name__ == "Abort":
+        if type(exc).__name__ == "Abort":  # click turns Ctrl-C into Abort
+            _say_interrupted(exc.__cause__ or exc.__context__)
             sys.exit(130)
         err.print(f"[red]error:[/] {type(exc).__name__}: {exc} (run with -v for details)", highlight=False)
         if logging.getLogger().isEnabledFor(logging.INFO):

@@ -184,12 +184,29 @@ class Pipeline:
     def _run(
         self, items: Iterable[Any], skipped_type: type, progress: ProgressFn | None, batch_size: int
     ) -> IngestReport:
-        from .extract import ExtractError, extract_article
-
         report = IngestReport()
         state = self._load_write_state()
-        batch: list[tuple[Article, RawDocument]] = []
         pending_ids: set[str] = set()
+        try:
+            self._run_items(items, skipped_type, progress, batch_size, report, state, pending_ids)
+        except KeyboardInterrupt as exc:
+            exc.report = report  # type: ignore[attr-defined]  # what committed before the interrupt
+            raise
+        return report
+
+    def _run_items(
+        self,
+        items: Iterable[Any],
+        skipped_type: type,
+        progress: ProgressFn | None,
+        batch_size: int,
+        report: IngestReport,
+        state: _WriteState,
+        pending_ids: set[str],
+    ) -> None:
+        from .extract import ExtractError, extract_article
+
+        batch: list[tuple[Article, RawDocument]] = []
         for item in items:
             report.seen += 1
             if progress:
@@ -215,11 +232,24 @@ class Pipeline:
             pending_ids.add(article.id)
             batch.append((article, item))
             if len(batch) >= batch_size:
-                self._commit_batch(batch, report, state)
+                self._commit_batch_counted(batch, report, state)
                 batch = []
         if batch:
+            self._commit_batch_counted(batch, report, state)
+
+    def _commit_batch_counted(
+        self, batch: list[tuple[Article, RawDocument]], report: IngestReport, state: _WriteState
+    ) -> None:
+        """:meth:`_commit_batch`, with the report's counts put back when the batch does not commit (an
+        error, or Ctrl-C), so the report counts what is stored; after Ctrl-C the ``KeyboardInterrupt``
+        carries it as ``.report`` (see :meth:`_run`)."""
+        saved = (report.stored, report.duplicates, report.unchanged, len(report.article_ids))
+        try:
             self._commit_batch(batch, report, state)
-        return report
+        except BaseException:
+            report.stored, report.duplicates, report.unchanged = saved[:3]
+            del report.article_ids[saved[3] :]
+            raise
 
     def _commit_batch(self, batch: list[tuple[Article, RawDocument]], report: IngestReport, state: _WriteState) -> None:
         """Deduplicate, cluster and store one batch in one write transaction.
