@@ -6,9 +6,12 @@ feed format, so the same items can be served as RSS 0.91, RSS 1.0 (RDF), RSS 2.0
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from html import escape
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -198,3 +201,18 @@ def _rfc822(iso: str) -> str:
     from email.utils import format_datetime
 
     return format_datetime(datetime.fromisoformat(iso.replace("Z", "+00:00")), usegmt=True)
+
+
+class HashingEncoder:
+    """Bag-of-words hashed into 64 dimensions, unit rows: deterministic, no model (the
+    pipeline tests' stand-in for MiniLM)."""
+
+    dim = 64
+
+    def encode(self, texts):
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in text.lower().split():
+                out[i, int(hashlib.md5(word.encode()).hexdigest()[:8], 16) % self.dim] += 1.0
+            out[i] /= max(float(np.linalg.norm(out[i])), 1e-9)
+        return out

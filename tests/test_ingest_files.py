@@ -10,14 +10,17 @@ they shared were missed and one event became two stories.
 from __future__ import annotations
 
 import codecs
-import hashlib
 import json
 
-import numpy as np
 import pytest
 
 from newsfuse.extract import text_article_id
 from newsfuse.model import Article, RawDocument
+
+try:
+    from .ingest_fixtures import HashingEncoder
+except ImportError:
+    from ingest_fixtures import HashingEncoder
 
 pipeline_mod = pytest.importorskip("newsfuse.pipeline")
 
@@ -31,20 +34,6 @@ OTHER = (
     "cooperative now expects a harvest a third smaller than last year's. Insurers have sent assessors "
     "to the worst-hit farms, and the regional minister promised an emergency fund by the end of May."
 )
-
-
-class HashingEncoder:
-    """Bag-of-words hashed into 64 dimensions, unit rows: deterministic, no model."""
-
-    dim = 64
-
-    def encode(self, texts):
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, text in enumerate(texts):
-            for word in text.lower().split():
-                out[i, int(hashlib.md5(word.encode()).hexdigest()[:8], 16) % self.dim] += 1.0
-            out[i] /= max(float(np.linalg.norm(out[i])), 1e-9)
-        return out
 
 
 @pytest.fixture

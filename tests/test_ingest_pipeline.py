@@ -7,9 +7,6 @@ only add what is new. A small hashing encoder stands in for MiniLM so these test
 
 from __future__ import annotations
 
-import hashlib
-
-import numpy as np
 import pytest
 
 from newsfuse.ingest.http import Fetcher
@@ -17,28 +14,14 @@ from newsfuse.ingest.watch import Watcher
 
 try:
     from .hostile_server import HostileServer, hostile  # noqa: F401
-    from .ingest_fixtures import ITEMS, atom, entity_bomb, page, rss20
+    from .ingest_fixtures import ITEMS, HashingEncoder, atom, entity_bomb, page, rss20
 except ImportError:
     from hostile_server import HostileServer, hostile  # noqa: F401
-    from ingest_fixtures import ITEMS, atom, entity_bomb, page, rss20
+    from ingest_fixtures import ITEMS, HashingEncoder, atom, entity_bomb, page, rss20
 
 pipeline_mod = pytest.importorskip("newsfuse.pipeline", reason="newsfuse.pipeline is not importable yet")
 for _stage in ("newsfuse.extract", "newsfuse.cluster"):
     pytest.importorskip(_stage, reason=f"{_stage} is not importable yet")
-
-
-class HashingEncoder:
-    """Bag-of-words hashed into 64 dimensions, unit rows: deterministic, no model."""
-
-    dim = 64
-
-    def encode(self, texts):
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, text in enumerate(texts):
-            for word in text.lower().split():
-                out[i, int(hashlib.md5(word.encode()).hexdigest()[:8], 16) % self.dim] += 1.0
-            out[i] /= max(float(np.linalg.norm(out[i])), 1e-9)
-        return out
 
 
 @pytest.fixture
