@@ -52,6 +52,67 @@ def test_wire_copy_is_a_duplicate_linked_to_its_story(pipe, tmp_path):
     assert "Metro Wire" in story.outlets  # counted as coverage by that outlet
 
 
+class _CountingEncoder:
+    """The MiniLM encoder, recording every text it is asked to embed."""
+
+    def __init__(self, inner):
+        self.inner, self.texts = inner, []
+
+    def encode(self, texts):
+        self.texts.extend(texts)
+        return self.inner.encode(texts)
+
+
+def _copies():
+    exact = dict(ARTICLES[2], url="https://metrowire.example/larkspur", source="Metro Wire")
+    near = dict(
+        ARTICLES[0],
+        url="https://riverpost.example/mill",
+        source="River Post",
+        text=ARTICLES[0]["text"] + "\nThis story was distributed by the Metro Wire service.",
+    )
+    return exact, near
+
+
+def test_copies_are_not_embedded(settings, tmp_path):
+    """Dedupe comes before embedding: a wire copy is never clustered, so its text is never encoded, whether
+    its original is in the same batch or was stored by an earlier run."""
+    exact, near = _copies()
+    from newsfuse.embed import get_encoder
+
+    enc = _CountingEncoder(get_encoder())
+    with Pipeline(settings, encoder=enc) as pipe:
+        report = pipe.ingest([str(write_jsonl(tmp_path / "a.jsonl", ARTICLES + [exact, near]))])
+        assert report.stored == 6 and report.duplicates == 2
+        assert len(enc.texts) == 4
+        assert not any("Metro Wire service" in t for t in enc.texts)
+        later = dict(ARTICLES[1], url="https://thirdpaper.example/mill", source="Third Paper")
+        enc.texts.clear()
+        again = pipe.ingest([str(write_jsonl(tmp_path / "b.jsonl", [later]))])
+        assert again.stored == 1 and again.duplicates == 1 and enc.texts == []
+        by_url = {a.url: a for a in pipe.repo.list_articles()}
+        assert by_url[near["url"]].duplicate_of == by_url[ARTICLES[0]["url"]].id
+        assert by_url[near["url"]].story_id == by_url[ARTICLES[0]["url"]].story_id
+        assert by_url[later["url"]].story_id == by_url[ARTICLES[1]["url"]].story_id
+
+
+def test_an_article_wrongly_taken_for_a_copy_before_the_lock_is_embedded_under_it(settings, tmp_path, monkeypatch):
+    """The check before embedding is only a saving: if it calls an article a copy and the index under the
+    write lock does not, the article is embedded there and clustered as usual."""
+    path = str(write_jsonl(tmp_path / "a.jsonl", ARTICLES + list(_copies())))
+    from newsfuse.config import load_settings
+
+    with Pipeline(load_settings(db=str(tmp_path / "plain.sqlite3"), allow_private_addresses=True)) as plain:
+        plain.ingest([path])
+        expected = _stories_by_url(plain)
+    monkeypatch.setattr(Pipeline, "_probably_new", staticmethod(lambda batch, sigs, deduper: []))
+    with Pipeline(settings) as pipe:
+        report = pipe.ingest([path])
+        assert report.stored == 6 and report.duplicates == 2
+        assert _stories_by_url(pipe) == expected
+        assert len(pipe.repo.list_stories()) == 2
+
+
 def test_batch_that_fails_midway_leaves_store_as_it_was(pipe, tmp_path, monkeypatch):
     path = str(write_jsonl(tmp_path / "a.jsonl"))
     pipe.ingest([str(write_jsonl(tmp_path / "first.jsonl", ARTICLES[:2]))])

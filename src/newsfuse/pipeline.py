@@ -259,12 +259,12 @@ class Pipeline:
         generation marker tells whether that happened; if so the duplicate index and the clustering
         state are reloaded from the store before this batch is placed, and articles stored meanwhile by
         the other writer count as unchanged. The embeddings depend on the text alone and are computed
-        before the lock is taken."""
-        from .cluster import embedding_text
-
-        vectors_of = dict(
-            zip([a.id for a, _ in batch], self.encoder.encode([embedding_text(a) for a, _ in batch]), strict=True)
-        )
+        before the lock is taken, for the articles that are not already known to be copies: a copy is
+        never clustered, so embedding it would be wasted work. The index only grows, so an article found
+        to be a copy here is still one under the lock; an article that turns out new there after all
+        (the store was rebuilt meanwhile) is embedded then."""
+        sigs = {article.id: state.deduper.signature(article.text) for article, _ in batch}
+        vectors_of = self._embed(self._probably_new(batch, sigs, state.deduper))
         with self.repo.transaction():
             if self.repo.get_state(_GENERATION) != state.generation:
                 log.info("the store changed under this ingest (another writer); reloading its state")
@@ -274,17 +274,16 @@ class Pipeline:
                 report.unchanged += len(batch) - len(kept)
                 batch = kept
             deduper, clusterer = state.deduper, state.clusterer
-            sigs = {}
             canon: list[Article] = []
             for article, _raw in batch:
-                sig = deduper.signature(article.text)
-                sigs[article.id] = sig
+                sig = sigs[article.id]
                 match = deduper.find(article.content_hash, sig)
                 if match is not None:
                     article.duplicate_of = match.canonical_id
                 else:
                     deduper.add(article.id, article.content_hash, sig)
                     canon.append(article)
+            vectors_of.update(self._embed([a for a in canon if a.id not in vectors_of]))
             vectors = [vectors_of[a.id] for a in canon]
             by_id = {a.id: a for a, _ in batch}
             touched: set[str] = set()
@@ -327,6 +326,36 @@ class Pipeline:
                 state.generation = self._bump_generation()
         if hasattr(clusterer, "merges"):
             clusterer.merges.clear()
+
+    def _embed(self, articles: list[Article]) -> dict[str, Any]:
+        """Article id -> embedding of the text the clusterer compares."""
+        from .cluster import embedding_text
+
+        if not articles:
+            return {}
+        vectors = self.encoder.encode([embedding_text(a) for a in articles])
+        return dict(zip([a.id for a in articles], vectors, strict=True))
+
+    @staticmethod
+    def _probably_new(
+        batch: list[tuple[Article, RawDocument]], sigs: dict[str, Any], deduper: Deduper
+    ) -> list[Article]:
+        """The articles of ``batch`` that are neither copies of a stored article nor of an earlier one
+        in the batch (the same tests as ``Deduper.find``, without changing the index)."""
+        import numpy as np
+
+        new: list[Article] = []
+        for article, _raw in batch:
+            sig = sigs[article.id]
+            if deduper.find(article.content_hash, sig) is not None:
+                continue
+            if any(
+                a.content_hash == article.content_hash or float(np.mean(sigs[a.id] == sig)) >= deduper.threshold
+                for a in new
+            ):
+                continue
+            new.append(article)
+        return new
 
     def _refresh_story(self, story_id: str) -> None:
         members = self.repo.list_articles(ArticleQuery(story_id=story_id))
