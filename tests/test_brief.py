@@ -167,6 +167,16 @@ def test_split_sentences_news_text_keeps_offsets():
             "The vote was close. — Reporting by Ann Lee; editing by Tom Hay.",
             ["The vote was close.", "— Reporting by Ann Lee; editing by Tom Hay."],
         ),
+        # Chinese: sentence ends need no space, also after a closing quotation mark
+        (
+            "市政府周一宣布新地铁线明年开通。官员说：“这是重要的一步。”市民表示欢迎！",
+            ["市政府周一宣布新地铁线明年开通。", "官员说：“这是重要的一步。”", "市民表示欢迎！"],
+        ),
+        # Japanese corner brackets
+        (
+            "知事は「計画は来年始まる。」と述べた。「費用は未定だ。」議会は反発した。",
+            ["知事は「計画は来年始まる。」と述べた。", "「費用は未定だ。」", "議会は反発した。"],
+        ),
     ],
 )
 def test_split_sentences_quotes_and_abbreviated_states(text, expected):

@@ -56,6 +56,18 @@ def test_split_summary_headline_bullets_and_prose():
         "The budget starts in July.",
     ]
     assert split_summary(["one claim.", "  ", "two claims."]) == ["one claim.", "two claims."]
+    # a line of Chinese prose is split into its sentences, not taken for one headline
+    assert split_summary("市政府宣布新地铁线明年开通。官员说：“这是重要的一步。”市民表示欢迎！") == [
+        "市政府宣布新地铁线明年开通。",
+        "官员说：“这是重要的一步。”",
+        "市民表示欢迎！",
+    ]
+    # Japanese: a quotation closed after its full stop stays with its quotative particle
+    assert split_summary("知事は「計画は来年始まる。」と述べた。「費用は未定だ。」議会は反発した。") == [
+        "知事は「計画は来年始まる。」と述べた。",
+        "「費用は未定だ。」",
+        "議会は反発した。",
+    ]
 
 
 def test_split_text_handles_tokenised_and_glued_text():

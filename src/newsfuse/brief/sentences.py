@@ -7,8 +7,8 @@ knows abbreviations such as "U.S.", "Dr.", "Jan." and initials), run paragraph b
 paragraph, followed by news-specific repairs:
 
 * a line without final punctuation (a subhead, a dateline on its own line) is its own sentence;
-* a piece that starts with a lower-case letter or a closing quote is glued back to the one
-  before (a split inside a quotation or after an abbreviation the rules did not know);
+* a piece that starts with a lower-case letter or a closing quote (also 」 』 ）) is glued back to
+  the one before (a split inside a quotation or after an abbreviation the rules did not know);
 * a piece that is only a dateline ("OSLO (Reuters) -") is glued to the sentence that follows, and so
   is a piece that starts with a dash after a dateline the rules split at its state abbreviation
   ("DOVER, Del." + "— The county board ...");
@@ -65,6 +65,10 @@ def _paragraph_spans(text: str) -> list[tuple[int, int]]:
 _QUOTE_MAP = str.maketrans({"“": '"', "”": '"'})
 # a sentence-final quotation followed by another that opens the next sentence
 _QUOTE_BOUNDARY = re.compile(r"(?<=[.!?][\"”])\s+(?=[\"“][A-Z0-9])")
+# Chinese and Japanese sentence ends, which need no space after them: the rules miss the one after a
+# closing quotation mark followed at once by the next sentence (“……一步。”市民……), except before a
+# Japanese quotative particle (「……。」と述べた)
+_CJK_END = re.compile(r"(?<=[。！？][”」』])(?=[^\s”」』，、。！？とっ])")
 
 
 def _segment(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -95,8 +99,11 @@ def _segment(text: str, start: int, end: int) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     for s, e in spans:
         cut = s
-        for m in _QUOTE_BOUNDARY.finditer(text, s, e):
-            out.append((cut, m.start()))
+        for m in sorted(
+            [*_QUOTE_BOUNDARY.finditer(text, s, e), *_CJK_END.finditer(text, s, e)], key=lambda m: m.start()
+        ):
+            if m.start() > cut:
+                out.append((cut, m.start()))
             cut = m.end()
         out.append((cut, e))
     return out
@@ -118,7 +125,7 @@ def _repair(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
             if same_par:
                 first = piece.lstrip(_CLOSERS + " ")[:1]
                 dangling = piece[:1] in _CLOSERS and (len(piece) == 1 or piece[1] in " ,.;:!?")
-                if dangling or piece[:1] in "”’)]" or (first and first.islower()):
+                if dangling or piece[:1] in "”’)]」』）" or (first and first.islower()):
                     glue = True
                 elif _ABBREV_END.search(prev) and first and not first.isupper():
                     glue = True

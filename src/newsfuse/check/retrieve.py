@@ -30,6 +30,10 @@ Match = tuple[np.ndarray, np.ndarray, dict[str, float], float]
 _BULLET = re.compile(r"^\s*(?:[-*•‣▪–—]|\d{1,2}[.)])\s+")
 _TOKENISED_END = re.compile(r"(?<=\s[.!?])\s+(?=\S)")
 _GLUED_END = re.compile(r"(?<=[a-z0-9)\"”’][.!?])(?=[A-Z][a-z])")
+_CJK_END = re.compile(r"(?<=[。！？][”」』])(?=[^\s”」』，、。！？とっ])")  # see brief.sentences
+_CJK_CLOSERS = "」』）"
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_FINAL = ".!?\"”'’)。！？」』）"  # a line ending in one of these is prose, not a headline
 
 
 @lru_cache(maxsize=1)
@@ -50,9 +54,15 @@ def split_text(text: str) -> list[str]:
             pieces = _segmenter().segment(line)
         except Exception:  # noqa: BLE001 - pysbd fails on rare inputs; a regex split is good enough
             pieces = re.split(r"(?<=[.!?])\s+(?=[\"“‘(]?[A-Z0-9])", line)
-        for piece in pieces:
+        glued: list[str] = []
+        for piece in pieces:  # the rules split 「……。」 inside the brackets: glue the closer back
+            if glued and piece.lstrip()[:1] in _CJK_CLOSERS:
+                glued[-1] = glued[-1].rstrip() + piece.strip()
+            else:
+                glued.append(piece)
+        for piece in glued:
             for sub in _TOKENISED_END.split(piece.strip()):
-                for sub2 in _GLUED_END.split(sub):
+                for sub2 in (x for part in _GLUED_END.split(sub) for x in _CJK_END.split(part)):
                     sub2 = sub2.strip()
                     if sub2 and any(c.isalnum() for c in sub2):
                         if out and not any(c.isalpha() for c in sub2):
@@ -77,7 +87,7 @@ def split_summary(summary: str | Sequence[str]) -> list[str]:
         if not line:
             continue
         words = line.split()
-        headline = not bullet and line[-1] not in ".!?\"”'’)" and len(words) <= 25
+        headline = not bullet and line[-1] not in _FINAL and len(words) <= 25
         if headline:
             claims.append(line)
         else:
@@ -92,6 +102,7 @@ def article_sentences(article: Article) -> list[tuple[int | None, str]]:
     spans: list[tuple[int, int]] | None = None
     letters = [c for c in text[:2000] if c.isalpha()]
     cased = bool(letters) and sum(c.isupper() for c in letters) > 0.01 * len(letters)
+    cased = cased or bool(_CJK.search(text[:2000]))  # scripts without case use the brief's splitter too
     if cased:  # agree with the brief builder's sentence numbering when it is available
         try:
             from newsfuse.brief.sentences import sentence_spans
