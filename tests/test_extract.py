@@ -118,6 +118,24 @@ def test_broken_html_with_unclosed_tags():
         assert para in art.text
 
 
+def test_text_below_hundreds_of_unclosed_tags_is_kept():
+    """libxml2 cuts a tree 256 elements deep: a page whose story sits under 400 unclosed <span> tags
+    came out empty ("no text") before the parser was allowed deeper trees."""
+    body = "".join(f"<p>{p}</p>" for p in STORY)
+    html = f"<html><head><title>{TITLE}</title></head><body><h1>{TITLE}</h1>{'<span>' * 400}{body}</body></html>"
+    art = extract_article(html_doc(html))
+    for para in STORY:
+        assert para in art.text
+    assert art.extra["extraction"].endswith("-deep")
+
+
+def test_a_page_nested_beyond_any_limit_is_a_clear_skip():
+    body = "".join(f"<p>{p}</p>" for p in STORY)
+    html = f"<html><head><title>{TITLE}</title></head><body>{'<div>' * 5000}{body}{'</div>' * 5000}</body></html>"
+    with pytest.raises(ExtractError, match="no text .*nests its elements at least 2048 deep"):
+        extract_article(html_doc(html))
+
+
 def test_a_broken_install_is_an_error_not_a_skipped_page(monkeypatch):
     # justext (inside trafilatura) imports lxml.html.clean; when that package is missing every page
     # failed as "unparseable HTML" and a whole corpus was silently skipped. It must fail loudly.

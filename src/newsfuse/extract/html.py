@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -91,19 +92,52 @@ class HtmlExtraction:
     removed: list[tuple[str, str]] = field(default_factory=list)
 
 
-def parse_html(html: str):  # noqa: ANN201 - lxml HtmlElement or None
-    """Parse (and repair) HTML into an lxml tree; None when there is no document at all."""
-    from trafilatura.utils import load_html
+def parse_html(html: str, deep: bool = False):  # noqa: ANN201 - lxml HtmlElement or None
+    """Parse (and repair) HTML into an lxml tree; None when there is no document at all.
 
+    libxml2 stops building the tree 256 elements deep, so a page with a few hundred unclosed ``<span>``
+    or ``<font>`` tags loses everything below that depth. ``deep=True`` lifts the limit (its huge-tree
+    option); :func:`extract_html` uses it only when the normal tree gave too little text."""
     if not html or not html.strip():
         return None
     head = html[:2048].lower()
     if "<html" not in head and "<body" not in head and "<!doctype" not in head:
         html = f"<html><body>{html}</body></html>"
     try:
+        if deep:
+            import lxml.html
+
+            return lxml.html.fromstring(html.encode("utf-8", "surrogatepass"), parser=_deep_parser())
+        from trafilatura.utils import load_html
+
         return load_html(html)
     except Exception:  # noqa: BLE001 - lxml raises a zoo of errors on garbage
         return None
+
+
+@lru_cache(maxsize=1)
+def _deep_parser():  # noqa: ANN202
+    from lxml.html import HTMLParser
+
+    # trafilatura's parser options, plus no depth limit
+    return HTMLParser(
+        collect_ids=False,
+        default_doctype=False,
+        encoding="utf-8",
+        remove_comments=True,
+        remove_pis=True,
+        huge_tree=True,
+    )
+
+
+def _depth(tree) -> int:  # noqa: ANN001
+    from lxml import etree
+
+    depth = deepest = 0
+    for event, _el in etree.iterwalk(tree, events=("start", "end")):
+        depth += 1 if event == "start" else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def _meta_table(tree) -> dict[str, str]:  # noqa: ANN001
@@ -411,20 +445,38 @@ def extract_html(
     _strip_inert(tree)
     title = meta["title"]
 
-    def run(favor_precision: bool, removed: list[tuple[str, str]]) -> list[str]:
+    def run(favor_precision: bool, removed: list[tuple[str, str]], tree=tree) -> list[str]:  # noqa: ANN001
         text = _trafilatura_text(tree, url, precision=favor_precision)
         if polish:
             return _polish(text, meta, removed)
         return [ln.strip() for ln in text.splitlines() if ln.strip()]
 
+    def size(lines: list[str]) -> int:
+        return sum(len(ln) for ln in lines)
+
     removed: list[tuple[str, str]] = []
     lines = run(precision, removed)
     mode = "precision" if precision else "balanced"
-    if precision and fallback and (sum(len(ln) for ln in lines) < min_chars or not looks_like_article(lines)):
+    if precision and fallback and (size(lines) < min_chars or not looks_like_article(lines)):
         removed_b: list[tuple[str, str]] = []
         other = run(False, removed_b)
-        if sum(len(ln) for ln in other) > sum(len(ln) for ln in lines):
+        if size(other) > size(lines):
             lines, removed, mode = other, removed_b, "balanced"
+    if fallback and size(lines) < min_chars and len(html) > min_chars:
+        # too little text: perhaps the tree was cut at libxml2's depth limit (unclosed tags)
+        deep_tree = parse_html(html, deep=True)
+        deepest = _depth(deep_tree) if deep_tree is not None else 0
+        if deepest > 255:
+            _strip_inert(deep_tree)
+            removed_d: list[tuple[str, str]] = []
+            try:
+                other = run(precision, removed_d, deep_tree)
+            except RecursionError:
+                other = []
+            if size(other) > size(lines):
+                lines, removed, mode = other, removed_d, f"{mode}-deep"
+            elif not lines:
+                raise _Failure(f"no text (the page nests its elements at least {deepest} deep)")
     return HtmlExtraction(
         text="\n".join(lines),
         title=title,
