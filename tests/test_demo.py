@@ -88,6 +88,33 @@ def test_site_and_json_written(demo_run):
     assert all(b["headline"] and b["synthesis"] for b in briefs)
 
 
+def test_briefs_show_the_corpus_figure_conflicts_and_few_others(demo_run):
+    """The corpus was written with two figures that outlets report differently (people injured, vehicles per
+    day): each brief must show them with every outlet's figure, and not pad the section with numbers that
+    count different things (before the fix: 22 conflicts, among them "Pier 9" against "12 people" and
+    "$68,000 a year" against "$12 million in state tax credits")."""
+    pipe, result = demo_run
+    index = _locate(pipe)
+    from pathlib import Path
+
+    briefs = json.loads((Path(result["out"]) / "briefs.json").read_text(encoding="utf-8"))
+    by_story = {b["story_id"]: b for b in briefs}
+    found = [c for b in briefs for c in b["figure_conflicts"]]
+    for expected in EXPECTED["figure_conflicts"]:
+        story_id = index[next(iter(expected["values"]))].story_id
+        want = {index[item].outlet: value for item, value in expected["values"].items()}
+        shown = [c["values"] for c in by_story[story_id]["figure_conflicts"]]
+        assert any(all(_number(v.get(outlet)) == _number(value) for outlet, value in want.items()) for v in shown), (
+            f"{expected['fact']}: {want} not among {shown}"
+        )
+    assert len(found) <= len(EXPECTED["figure_conflicts"]) + 1, [c["description"] for c in found]
+
+
+def _number(text):
+    words = {"twelve": "12", "fourteen": "14"}
+    return None if text is None else words.get(text.lower(), text.replace(",", ""))
+
+
 def test_demo_cli_json(capsys, tmp_path):
     from newsfuse.cli import main
 

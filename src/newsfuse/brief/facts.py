@@ -75,6 +75,23 @@ _NUM = re.compile(
     + r")(?:\s?(?P<scale>thousand|million|billion|trillion|bn|m|k)\b)?(?P<pct>\s?(?:%|percent|per cent))?",
     re.I,
 )
+# a number right after a capitalised word names something ("Pier 9", "Local 212", "Route 41", "March 5");
+# one followed by capitalised words and a street word is an address ("5 Foundry Lane")
+_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)\s$")
+_NOT_A_NAME = frozenset(
+    "roughly approximately just only all nearly almost around about some over under at in of on by for from with to "
+    "and but or the a an those these another every each exactly up fewer least estimated its their".split()
+)
+_ADDRESS = re.compile(
+    r"\s(?:[A-Z][a-z]+\s){1,3}(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Boulevard|Blvd|Drive|Dr|Way|Place|Court|"
+    r"Square|Highway|Parkway|Terrace|Row)\b"
+)
+_MIN_BOUND = re.compile(r"\b(?:at least|more than|over|above|upwards of|no fewer than|no less than)\s+$", re.I)
+_MAX_BOUND = re.compile(r"\b(?:at most|up to|fewer than|less than|under|below|as many as|no more than)\s+$", re.I)
+_DURATIONS = frozenset(
+    "second seconds minute minutes hour hours day days week weeks month months year years decade decades century "
+    "centuries time times".split()
+)
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _FIG_STOP = STOPWORDS | {"than", "nearly", "about", "around", "least", "more", "less", "over", "some", "almost"}
 
@@ -85,6 +102,9 @@ class Figure:
     surface: str  # as written
     kind: str  # count / money / percent / year / weekday
     context: frozenset[str]  # nearby content words (what the figure counts)
+    noun: str = ""  # the first content word after it, lower-cased: what is counted ("12 people" -> "people")
+    label: bool = False  # part of a name or an address, not an amount ("Pier 9", "Local 212", "5 Foundry Lane")
+    bound: str = ""  # "min" for "at least 12" / "more than 12", "max" for "up to 12" / "fewer than 12"
 
 
 def _stem(w: str) -> str:
@@ -92,6 +112,17 @@ def _stem(w: str) -> str:
         if len(w) > len(suf) + 2 and w.endswith(suf):
             return w[: -len(suf)]
     return w
+
+
+def _names_it(text: str, start: int) -> bool:
+    """Whether the number at ``start`` follows a capitalised word that it belongs to ("Pier 9", "No. 7")."""
+    m = _WORD_BEFORE.search(text, max(0, start - 30), start)
+    if m and m.group(1).lower() in ("no.", "nos."):
+        return True
+    if not m or not m.group(1)[:1].isupper():
+        return False
+    word = m.group(1).rstrip(".").lower()
+    return word not in _NOT_A_NAME and word not in STOPWORDS
 
 
 def find_figures(text: str) -> list[Figure]:
@@ -103,7 +134,12 @@ def find_figures(text: str) -> list[Figure]:
         # skip parts of words, ordinals, ids like "AIM-120" or "COVID-19", and times "3:30"
         before = text[max(0, start - 1) : start]
         after = text[end : end + 2]
-        if before.isalpha() or before in "-/:" or (after[:1].isalpha() and not m.group("scale")) or after[:1] == ":":
+        if (
+            before.isalpha()
+            or (before and before in "-/:")
+            or (after[:1].isalpha() and not m.group("scale"))
+            or after[:1] == ":"
+        ):
             continue
         low = raw.lower()
         if low in _NUMWORDS:
@@ -123,7 +159,13 @@ def find_figures(text: str) -> list[Figure]:
             kind = "year"
         left = [_stem(w) for w in tokens(text[max(0, start - 40) : start]) if w not in _FIG_STOP][-2:]
         right = [_stem(w) for w in tokens(text[end : end + 50]) if w not in _FIG_STOP][:3]
-        figs.append(Figure(value, m.group(0).strip(), kind, frozenset(left + right)))
+        nouns = [w for w in tokens(text[end : end + 60]) if w not in _FIG_STOP and not w[:1].isdigit()]
+        label = kind == "count" and raw.isdigit() and (_names_it(text, start) or bool(_ADDRESS.match(text, end)))
+        lead = text[max(0, start - 20) : start]
+        bound = "min" if _MIN_BOUND.search(lead) else "max" if _MAX_BOUND.search(lead) else ""
+        figs.append(
+            Figure(value, m.group(0).strip(), kind, frozenset(left + right), nouns[0] if nouns else "", label, bound)
+        )
     for m in re.finditer(r"\b(" + "|".join(_WEEKDAYS) + r")\b", text, re.I):
         figs.append(Figure(float(_WEEKDAYS.index(m.group(1).lower())), m.group(1), "weekday", frozenset()))
     return figs
@@ -244,15 +286,22 @@ def group_facts(units: list[Unit], fsim: np.ndarray, threshold: float = 0.68) ->
 
 
 def figure_conflicts(
-    units: list[Unit], facts: list[Fact], fsim: np.ndarray, loose: float = 0.55
+    units: list[Unit], facts: list[Fact], fsim: np.ndarray, loose: float = 0.55, max_ratio: float = 3.0
 ) -> list[FigureConflict]:
-    """Different figures for the same thing in sentences (of different outlets) about the same fact."""
+    """Different figures for the same thing in sentences (of different outlets) about the same fact.
+
+    Two figures are about the same thing when both sentences report the same fact (the same fact group,
+    or a fact similarity of at least ``loose``), the figures are of one kind (count, money, percent), count
+    the same noun ("12 people" / "Fourteen people"), and are within ``max_ratio`` of each other (12 and
+    14 injured are one count reported two ways; 9 and 110 firefighters are two counts). Numbers that are
+    part of a name or an address ("Pier 9", "5 Foundry Lane") and years are never compared. Pairs about
+    the same noun that share an outlet's figure are merged into one conflict of several outlets."""
     fact_of = {}
     for fi, f in enumerate(facts):
         for k in f.members:
             fact_of[k] = fi
     seen: set[tuple] = set()
-    out: list[FigureConflict] = []
+    pairs: list[_Conflict] = []
     n = len(units)
     for i in range(n):
         for j in range(i + 1, n):
@@ -263,41 +312,87 @@ def figure_conflicts(
                 continue
             for fa in a.figures:
                 for fb in b.figures:
-                    if fa.kind != fb.kind or fa.value == fb.value:
+                    if fa.kind != fb.kind or fa.value == fb.value or fa.kind in ("weekday", "year"):
                         continue
-                    if fa.kind == "weekday":
-                        continue  # too often a different event ("on Sunday ... on Monday")
-                    shared = fa.context & fb.context
-                    if not shared or fa.kind == "year":
+                    if fa.label or fb.label or not fa.noun or _stem(fa.noun) != _stem(fb.noun):
+                        continue
+                    if fa.noun in _DURATIONS or fb.noun in _DURATIONS:  # "within two months" / "every three months"
+                        continue
+                    if _within_bound(fa, fb) or _within_bound(fb, fa):  # "at least 12" allows 14
+                        continue
+                    low, high = sorted((abs(fa.value), abs(fb.value)))
+                    if low == 0 or high / low > max_ratio:
                         continue
                     # the same figure must not appear in both sentences (then the other is another count)
                     if any(f.value == fa.value for f in b.figures) or any(f.value == fb.value for f in a.figures):
                         continue
-                    key = (min(fa.value, fb.value), max(fa.value, fb.value), tuple(sorted(shared)))
+                    key = (a.outlet, fa.value, b.outlet, fb.value, fa.kind, _stem(fa.noun))
                     if key in seen:
                         continue
                     seen.add(key)
-                    what = " ".join(sorted(shared))
-                    out.append(
-                        FigureConflict(
-                            description=f"{a.outlet} reports {fa.surface} and {b.outlet} reports {fb.surface} ({what})",
-                            values={a.outlet: fa.surface, b.outlet: fb.surface},
-                            citations=[citation(a), citation(b)],
+                    pairs.append(
+                        _Conflict(
+                            fa.kind,
+                            fa.noun,
+                            {a.outlet: (fa.value, fa.surface), b.outlet: (fb.value, fb.surface)},
+                            [citation(a), citation(b)],
                         )
                     )
-    # merge conflicts about the same thing reported by more than two outlets
-    merged: list[FigureConflict] = []
-    for c in out:
+    # one conflict per counted thing: pairs about the same noun joined through an outlet's figure
+    merged: list[_Conflict] = []
+    for c in pairs:
         for m in merged:
-            if set(m.values) & set(c.values) and any(m.values.get(k) == v for k, v in c.values.items()):
+            if m.same_thing(c.kind, c.noun) and any(m.values.get(k, (None,))[0] == v for k, (v, _) in c.values.items()):
                 for k, v in c.values.items():
                     m.values.setdefault(k, v)
-                have = {(x.article_id, x.sentence_index) for x in m.citations}
-                m.citations += [x for x in c.citations if (x.article_id, x.sentence_index) not in have]
-                m.description = "Outlets report different figures: " + ", ".join(
-                    f"{k} {v}" for k, v in sorted(m.values.items())
-                )
+                m.cite(c.citations)
                 break
         else:
             merged.append(c)
-    return merged
+    # other outlets that give one of the disputed figures for the same noun join in, however their sentence
+    # is worded ("It normally carries about 38,000 vehicles a day.")
+    for m in merged:
+        disputed = {v for v, _ in m.values.values()}
+        for u in units:
+            if u.is_title or u.outlet in m.values:
+                continue
+            for f in u.figures:
+                if not f.label and f.value in disputed and m.same_thing(f.kind, f.noun):
+                    m.values[u.outlet] = (f.value, f.surface)
+                    m.cite([citation(u)])
+                    break
+    out: list[FigureConflict] = []
+    for m in merged:
+        values = {outlet: surface for outlet, (_v, surface) in m.values.items()}
+        if len(values) == 2:
+            (oa, va), (ob, vb) = values.items()
+            description = f"{oa} reports {va} and {ob} reports {vb} ({m.noun})"
+        else:
+            description = f"Outlets report different figures ({m.noun}): " + ", ".join(
+                f"{k} {v}" for k, v in sorted(values.items())
+            )
+        out.append(FigureConflict(description=description, values=values, citations=m.citations))
+    return out
+
+
+def _within_bound(bounded: Figure, other: Figure) -> bool:
+    if bounded.bound == "min":
+        return other.value >= bounded.value
+    if bounded.bound == "max":
+        return other.value <= bounded.value
+    return False
+
+
+@dataclass
+class _Conflict:
+    kind: str
+    noun: str
+    values: dict[str, tuple[float, str]]  # outlet -> (value, as written)
+    citations: list[Citation]
+
+    def same_thing(self, kind: str, noun: str) -> bool:
+        return kind == self.kind and _stem(noun) == _stem(self.noun)
+
+    def cite(self, citations: list[Citation]) -> None:
+        have = {(x.article_id, x.sentence_index) for x in self.citations}
+        self.citations += [x for x in citations if (x.article_id, x.sentence_index) not in have]

@@ -1,0 +1,117 @@
+"""Figures across outlets: which numbers count the same thing, and when outlets disagree about it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from newsfuse.brief.facts import Fact, Unit, figure_conflicts, find_figures
+from newsfuse.model import Sentence
+
+
+def _units(sentences: list[tuple[str, str]]) -> list[Unit]:
+    """One article per outlet, one unit per (outlet, sentence) in order."""
+    arts: dict[str, int] = {}
+    units = []
+    for outlet, text in sentences:
+        art = arts.setdefault(outlet, len(arts))
+        pos = sum(1 for u in units if u.art == art)
+        sent = Sentence(article_id=f"a{art}", outlet=outlet, index=pos, text=text, start=0, end=len(text))
+        units.append(Unit(sent=sent, art=art, pos=pos, n_in_article=9, figures=find_figures(text)))
+    return units
+
+
+def _conflicts(sentences: list[tuple[str, str]], similar: bool = True):
+    """Conflicts when every pair of sentences counts as the same fact (``similar``) or none does."""
+    units = _units(sentences)
+    fsim = np.full((len(units), len(units)), 0.9 if similar else 0.1)
+    facts = [Fact(members=[i], outlets=[u.outlet]) for i, u in enumerate(units)]
+    return figure_conflicts(units, facts, fsim)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("About 110 firefighters fought the blaze.", [("110", "firefighters", False, "")]),
+        (
+            "The warehouse at Pier 9 burned for more than six hours.",
+            [("9", "burned", True, ""), ("six", "hours", False, "min")],
+        ),
+        ("Local 212 said 23 workers were on shift.", [("212", "workers", True, ""), ("23", "workers", False, "")]),
+        ("The fire at 5 Foundry Lane was reported at 7 p.m.", [("5", "foundry", True, ""), ("7", "p", False, "")]),
+        ("Fourteen people were injured.", [("Fourteen", "people", False, "")]),
+        (
+            "At least 12 people died and up to 40 were hurt.",
+            [("12", "people", False, "min"), ("40", "hurt", False, "max")],
+        ),
+        ("Routes No. 7 and No. 41 stop.", [("7", "stop", True, ""), ("41", "stop", True, "")]),
+    ],
+)
+def test_find_figures_knows_what_is_counted(text, expected):
+    got = [(f.surface, f.noun, f.label, f.bound) for f in find_figures(text) if f.kind != "weekday"]
+    assert got == expected
+
+
+def test_outlets_that_count_the_same_thing_differently_make_one_conflict():
+    found = _conflicts(
+        [
+            ("Harbour Post", "A fire at the Pier 9 warehouse injured 12 people on Tuesday."),
+            ("Coast Daily", "Fourteen people were injured in the warehouse fire, the hospital said."),
+            ("Metro Wire", "The fire department said 12 people were injured, nine of them firefighters."),
+            ("Bay News", "The hospital treated 14 people injured in the fire."),
+        ]
+    )
+    assert len(found) == 1
+    assert found[0].values == {"Harbour Post": "12", "Coast Daily": "Fourteen", "Metro Wire": "12", "Bay News": "14"}
+    assert "people" in found[0].description
+    assert {c.outlet for c in found[0].citations} == {"Harbour Post", "Coast Daily", "Metro Wire", "Bay News"}
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [
+        # different nouns: firefighters against people, companies against firefighters
+        (("A", "About 110 firefighters fought the fire."), ("B", "Nine firefighters were among 12 people hurt.")),
+        # a name and an address are not amounts
+        (
+            ("A", "The warehouse at Pier 9 held seafood for 12 people."),
+            ("B", "It held seafood for 12 people at 5 Dock Road."),
+        ),
+        # far apart: two different counts of one noun (9 against 110 firefighters)
+        (("A", "About 110 firefighters fought the fire."), ("B", "Of those hurt, 9 firefighters were treated.")),
+        # a bound that the other figure satisfies
+        (("A", "At least 12 people were injured."), ("B", "The hospital said 14 people were injured.")),
+        # durations: "over the next two months" / "every three months"
+        (("A", "Inspectors will visit over the next two months."), ("B", "Inspectors will visit every three months.")),
+        # money of different things
+        (
+            ("A", "The state gave $12 million in tax credits."),
+            ("B", "Workers earned about $68,000 a year, the state said."),
+        ),
+    ],
+)
+def test_figures_of_different_things_are_not_a_conflict(pair):
+    assert _conflicts(list(pair)) == []
+
+
+def test_figures_in_unrelated_sentences_are_not_compared():
+    pair = [
+        ("A", "The bridge carries 38,000 vehicles a day."),
+        ("B", "About 41,000 vehicles use the road, the chamber said."),
+    ]
+    assert len(_conflicts(pair, similar=True)) == 1
+    assert _conflicts(pair, similar=False) == []
+
+
+def test_an_outlet_giving_a_disputed_figure_in_other_words_joins_the_conflict():
+    units = _units(
+        [
+            ("A", "The bridge carries about 38,000 vehicles on an average weekday."),
+            ("B", "The chamber said about 41,000 vehicles crossed the bridge on a typical day."),
+            ("C", "It normally carries about 38,000 vehicles a day."),
+        ]
+    )
+    fsim = np.array([[1.0, 0.8, 0.2], [0.8, 1.0, 0.2], [0.2, 0.2, 1.0]])
+    facts = [Fact(members=[0, 1], outlets=["A", "B"]), Fact(members=[2], outlets=["C"])]
+    found = figure_conflicts(units, facts, fsim)
+    assert len(found) == 1 and found[0].values == {"A": "38,000", "B": "41,000", "C": "38,000"}
