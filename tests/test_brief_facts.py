@@ -32,7 +32,8 @@ def _conflicts(sentences: list[tuple[str, str]], similar: bool = True):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("About 110 firefighters fought the blaze.", [("110", "firefighters", False, "")]),
+        ("About 110 firefighters fought the blaze.", [("110", "firefighters", False, "approx")]),
+        ("Nearly 5,000 more murders were recorded.", [("5,000", "murders", False, "max")]),
         (
             "The warehouse at Pier 9 burned for more than six hours.",
             [("9", "burned", True, ""), ("six", "hours", False, "min")],
@@ -81,6 +82,18 @@ def test_outlets_that_count_the_same_thing_differently_make_one_conflict():
         (("A", "About 110 firefighters fought the fire."), ("B", "Of those hurt, 9 firefighters were treated.")),
         # a bound that the other figure satisfies
         (("A", "At least 12 people were injured."), ("B", "The hospital said 14 people were injured.")),
+        # "nearly 5,000" allows 4,901; "about 10,000" allows 10,503 (within 5%)
+        (("A", "An additional 4,901 murders were committed."), ("B", "Nearly 5,000 more murders were committed.")),
+        (
+            ("A", "By evening 10,503 migrants were under the bridge."),
+            ("B", "About 10,000 migrants are under the bridge."),
+        ),
+        # what economists expected is not a report of what happened
+        (("A", "Employers added 194,000 jobs in September."), ("B", "Economists had expected 500,000 new jobs.")),
+        (
+            ("A", "Republicans denied them the 60-vote threshold needed."),
+            ("B", "The 50-vote minority blocked the bill."),
+        ),
         # durations: "over the next two months" / "every three months"
         (("A", "Inspectors will visit over the next two months."), ("B", "Inspectors will visit every three months.")),
         # money of different things
@@ -92,6 +105,14 @@ def test_outlets_that_count_the_same_thing_differently_make_one_conflict():
 )
 def test_figures_of_different_things_are_not_a_conflict(pair):
     assert _conflicts(list(pair)) == []
+
+
+def test_an_approximate_figure_still_disputes_a_distant_one():
+    pair = [
+        ("A", "The bridge carries about 38,000 vehicles a day."),
+        ("B", "About 41,000 vehicles cross the bridge daily."),
+    ]
+    assert [c.values for c in _conflicts(pair)] == [{"A": "38,000", "B": "41,000"}]
 
 
 def test_figures_in_unrelated_sentences_are_not_compared():

@@ -87,7 +87,19 @@ _ADDRESS = re.compile(
     r"Square|Highway|Parkway|Terrace|Row)\b"
 )
 _MIN_BOUND = re.compile(r"\b(?:at least|more than|over|above|upwards of|no fewer than|no less than)\s+$", re.I)
-_MAX_BOUND = re.compile(r"\b(?:at most|up to|fewer than|less than|under|below|as many as|no more than)\s+$", re.I)
+_MAX_BOUND = re.compile(
+    r"\b(?:at most|up to|fewer than|less than|under|below|as many as|no more than|nearly|almost|just under|close to)\s+$",
+    re.I,
+)
+_APPROX = re.compile(r"\b(?:about|around|roughly|approximately|some|an estimated|estimated)\s+$", re.I)
+# a figure someone expects, aims at or needs is not a report of what happened ("economists expected 500,000
+# jobs", "the 60-vote threshold needed"), so it never disputes one
+_HYPOTHETICAL = re.compile(
+    r"\b(?:expect\w*|forecast\w*|consensus|projected|projections?|predict\w*|goal|targets?|threshold|needed|"
+    r"looking for|would need)\b",
+    re.I,
+)
+_BOUNDS = (("min", _MIN_BOUND), ("max", _MAX_BOUND), ("approx", _APPROX))
 _DURATIONS = frozenset(
     "second seconds minute minutes hour hours day days week weeks month months year years decade decades century "
     "centuries time times".split()
@@ -104,7 +116,8 @@ class Figure:
     context: frozenset[str]  # nearby content words (what the figure counts)
     noun: str = ""  # the first content word after it, lower-cased: what is counted ("12 people" -> "people")
     label: bool = False  # part of a name or an address, not an amount ("Pier 9", "Local 212", "5 Foundry Lane")
-    bound: str = ""  # "min" for "at least 12" / "more than 12", "max" for "up to 12" / "fewer than 12"
+    bound: str = ""  # "min": "at least 12", "more than 12"; "max": "up to 12", "nearly 12"; "approx": "about 12"
+    hypothetical: bool = False  # expected, aimed at or needed, not reported ("economists expected 500,000 jobs")
 
 
 def _stem(w: str) -> str:
@@ -162,9 +175,19 @@ def find_figures(text: str) -> list[Figure]:
         nouns = [w for w in tokens(text[end : end + 60]) if w not in _FIG_STOP and not w[:1].isdigit()]
         label = kind == "count" and raw.isdigit() and (_names_it(text, start) or bool(_ADDRESS.match(text, end)))
         lead = text[max(0, start - 20) : start]
-        bound = "min" if _MIN_BOUND.search(lead) else "max" if _MAX_BOUND.search(lead) else ""
+        bound = next((b for b, rx in _BOUNDS if rx.search(lead)), "")
+        hypothetical = bool(_HYPOTHETICAL.search(text, max(0, start - 60), min(len(text), end + 40)))
         figs.append(
-            Figure(value, m.group(0).strip(), kind, frozenset(left + right), nouns[0] if nouns else "", label, bound)
+            Figure(
+                value,
+                m.group(0).strip(),
+                kind,
+                frozenset(left + right),
+                nouns[0] if nouns else "",
+                label,
+                bound,
+                hypothetical,
+            )
         )
     for m in re.finditer(r"\b(" + "|".join(_WEEKDAYS) + r")\b", text, re.I):
         figs.append(Figure(float(_WEEKDAYS.index(m.group(1).lower())), m.group(1), "weekday", frozenset()))
@@ -314,6 +337,8 @@ def figure_conflicts(
                 for fb in b.figures:
                     if fa.kind != fb.kind or fa.value == fb.value or fa.kind in ("weekday", "year"):
                         continue
+                    if fa.hypothetical or fb.hypothetical:
+                        continue
                     if fa.label or fb.label or not fa.noun or _stem(fa.noun) != _stem(fb.noun):
                         continue
                     if fa.noun in _DURATIONS or fb.noun in _DURATIONS:  # "within two months" / "every three months"
@@ -357,7 +382,7 @@ def figure_conflicts(
             if u.is_title or u.outlet in m.values:
                 continue
             for f in u.figures:
-                if not f.label and f.value in disputed and m.same_thing(f.kind, f.noun):
+                if not (f.label or f.hypothetical) and f.value in disputed and m.same_thing(f.kind, f.noun):
                     m.values[u.outlet] = (f.value, f.surface)
                     m.cite([citation(u)])
                     break
@@ -376,10 +401,13 @@ def figure_conflicts(
 
 
 def _within_bound(bounded: Figure, other: Figure) -> bool:
+    """Whether ``other`` agrees with what ``bounded`` says ("at least 12" and 14; "about 10,000" and 10,503)."""
     if bounded.bound == "min":
         return other.value >= bounded.value
     if bounded.bound == "max":
         return other.value <= bounded.value
+    if bounded.bound == "approx":
+        return abs(other.value - bounded.value) <= 0.05 * max(abs(other.value), abs(bounded.value))
     return False
 
 

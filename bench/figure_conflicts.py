@@ -1,0 +1,65 @@
+"""Print the figure conflicts newsfuse's briefs find in real multi-outlet stories, for reading.
+
+Usage: python bench/figure_conflicts.py [--stories 300] [--seed 3]
+
+The stories are AllSides issues from the NeuS crawl (read from ../shared at run time): each has a left,
+centre and right outlet's article, of which the crawl keeps the first paragraphs. Stories with at least
+two articles of 40 words or more are shuffled with ``--seed`` and briefed (no claim checker: conflicts do
+not depend on it). Every conflict is printed with its citations, then the counts. There is no gold
+standard for conflicts, so precision is judged by reading the output (README gives our reading).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+
+from newsfuse.check.data import raw_root
+
+CRAWL = raw_root() / "neus_allsides" / "allsides_raw_crawled_headline_11_2021-10-19.jsonl"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--stories", type=int, default=300)
+    ap.add_argument("--seed", type=int, default=3)
+    args = ap.parse_args()
+    if not CRAWL.is_file():
+        print(f"needs {CRAWL} (the shared evaluation data)", file=sys.stderr)
+        return 2
+    from newsfuse.brief import build_brief
+    from newsfuse.embed import get_encoder
+    from newsfuse.model import Article
+
+    rows = [json.loads(line) for line in CRAWL.open(encoding="utf-8")]
+    random.Random(args.seed).shuffle(rows)
+    encoder = get_encoder()
+    stories = conflicts = 0
+    for row in rows:
+        arts = []
+        for side, item in row["news"].items():
+            body = "\n".join(item.get("newBody") or [])
+            if len(body.split()) >= 40:
+                outlet = item.get("newsSource") or side
+                arts.append(
+                    Article(id=f"{row['id']}-{side}", title=item.get("newsTitle", ""), text=body, outlet=outlet)
+                )
+        if len(arts) < 2:
+            continue
+        stories += 1
+        brief = build_brief(str(row["id"]), arts, encoder=encoder)
+        for c in brief.figure_conflicts:
+            conflicts += 1
+            print(f"[{row['id']}] {c.description}")
+            for cite in c.citations:
+                print(f"      {cite.outlet}: {cite.text[:220]}")
+        if stories >= args.stories:
+            break
+    print(f"{stories} stories, {conflicts} figure conflicts")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
