@@ -28,7 +28,13 @@ _QUOTE = re.compile(r"“([^”]{12,}?)”|\"([^\"]{12,}?)\"")
 _PRONOUNS = {"he", "she", "they", "him", "her", "it"}
 _NAME = r"(?:[A-Z][\w’'.-]+(?:\s+(?:[A-Z][\w’'.-]+|of|de|van|von|al-|bin))*)"
 _ROLE = r"(?:(?:the|a|an|one|another)\s+(?:[\w’'-]+\s+){0,5}?[\w’'-]+)"
+# lower-case words between an organisation and a name ("Greenfield spokeswoman Paula Drummond"), not a
+# preposition or conjunction that starts something else ("said on Tuesday", "said in a statement")
+_DESCRIPTOR = (
+    r"(?:(?!(?:on|in|at|that|to|of|for|with|by|from|during|after|before|when|while|as|and|but|it)\b)[a-z][\w’'-]*\s+)"
+)
 _AFTER = [
+    re.compile(rf"^\s*,?\s*{_SAY}\s+(?:{_NAME}\s+)?{_DESCRIPTOR}{{1,3}}(?P<who>{_NAME})"),
     re.compile(rf"^\s*,?\s*{_SAY}\s+(?P<who>{_NAME}(?:,\s+(?:a|an|the)\s[^,.]+)?|{_ROLE})"),
     re.compile(rf"^\s*,?\s*(?P<who>{_NAME}|{_ROLE}|he|she|they)\s+{_SAY}\b"),
 ]
@@ -48,6 +54,11 @@ class RawQuote:
     url: str | None = None
 
 
+_TITLES = "Dr|Sen|Rep|Gov|Gen|Lt|Col|Capt|Sgt|Prof|Rev|Hon|Mr|Mrs|Ms|Miss|Mx|Supt|Atty|Adm|Maj|Cmdr|Pres|Insp|Det|St"
+_TITLE_WORDS = frozenset(_TITLES.split("|"))
+_LEADING_TITLE = re.compile(rf"^(?:(?:{_TITLES})\.?\s+)+(?=[A-Z])")
+
+
 def _clean_speaker(who: str, persons_before: list[str]) -> str | None:
     who = who.strip(" ,.")
     low = who.lower()
@@ -55,14 +66,30 @@ def _clean_speaker(who: str, persons_before: list[str]) -> str | None:
         return persons_before[-1] if persons_before else None
     if low.startswith(("the ", "a ", "an ", "one ", "another ")):
         return who[0].lower() + who[1:]
-    who = re.split(r"\.\s+(?=[A-Z][a-z]{1,})", who)[0]  # "Okafor. She added" -> "Okafor"; keeps "J. R. Ortiz"
-    parts = who.split(",")
-    return parts[0].strip(" .") or None
+    # a sentence end inside the phrase ("Okafor. She added"), but not after a title ("Dr. Miriam Osterhout")
+    # or an initial ("J. R. Ortiz")
+    for m in re.finditer(r"(\w+)\.\s+(?=[A-Z][a-z])", who):
+        if m.group(1) not in _TITLE_WORDS and not (len(m.group(1)) == 1 and m.group(1).isupper()):
+            who = who[: m.start(1) + len(m.group(1))]
+            break
+    who = _LEADING_TITLE.sub("", who.split(",")[0].strip(" ."))  # "Dr. Miriam Osterhout" -> "Miriam Osterhout"
+    return who or None
+
+
+def _not_a_quotation(body: str) -> bool:
+    """A title or a name between quotation marks, not somebody's words ("Forward: Notes on the Future of Our
+    Democracy", "Protect Our Elections Rally")."""
+    words = [w for w in re.findall(r"[A-Za-z][\w’'-]*", body) if w.lower() not in _MINOR]
+    return len(words) >= 3 and all(w[0].isupper() for w in words)
+
+
+_MINOR = frozenset("a an the of on in at to for and or but nor with by from as vs".split())
 
 
 def _named_person_in(text: str, persons: list[str]) -> str | None:
+    """A person named in ``text`` followed closely by a speech verb ("Mayor Ruiz, who chairs the board, said")."""
     for p in persons:
-        if p and p in text:
+        if p and re.search(rf"{re.escape(p)}[^.]{{0,80}}\b{_SAY}\b", text):
             return p
     return None
 
@@ -73,11 +100,32 @@ def find_quotes(article: Article, sentences: list[Sentence], persons: list[tuple
     text = article.text or ""
     out: list[RawQuote] = []
     said: list[tuple[int, str]] = []  # (offset, speaker) of quotes attributed so far
-    for m in _QUOTE.finditer(text):
-        body = (m.group(1) or m.group(2) or "").strip()
-        if len(body.split()) < 4:
-            continue
+    # who a pronoun refers to: the latest speaker quoted, or the first person named in a sentence (a stand-in
+    # for its subject: "Speaker Nancy Pelosi told ... after doing her best Joe Namath imitation" -> Pelosi)
+    subjects: list[tuple[int, str]] = []
+    for u in sentences:
+        first = next(((o, n) for o, n in persons if u.start <= o < u.end), None)
+        if first:
+            subjects.append(first)
+    last: tuple[int, str | None, int] | None = None  # (end offset, speaker, paragraph start) of the last quote
+    pos = 0
+    while (m := _QUOTE.search(text, pos)) is not None:
+        pos = m.end()
         qs, qe = m.start(), m.end()
+        raw_body = m.group(1) or m.group(2) or ""
+        if "\n" in raw_body:
+            first, rest = raw_body.split("\n", 1)
+            pos = qs + 1 + len(first)  # look again from the paragraph break
+            if rest.strip():  # narrative between two quotations, the marks paired across paragraphs
+                continue
+            # a quotation that goes on in the next paragraph (which opens with a mark of its own) ends here
+            raw_body, qe = first, pos
+        elif raw_body[:1].isspace() or raw_body[-1:].isspace():
+            pos = qe - 1  # a closing mark taken for an opening one: the real quotation may open here
+            continue
+        body = raw_body.strip()
+        if len(body.split()) < 4 or _not_a_quotation(body):
+            continue
         holder = None
         for u in sentences:
             if u.start <= qs < u.end or (qs < u.start < qe):
@@ -85,8 +133,7 @@ def find_quotes(article: Article, sentences: list[Sentence], persons: list[tuple
                 break
         if holder is None:
             continue
-        # who a pronoun refers to: the latest person named or speaker quoted before this quote
-        before_persons = [name for _, name in sorted([(o, n) for o, n in persons if o < qs] + said)]
+        before_persons = [name for _, name in sorted([(o, n) for o, n in subjects if o < qs] + said)]
         speaker = None
         tail = text[qe : qe + 120].split("\n")[0]
         for pat in _AFTER:
@@ -103,9 +150,12 @@ def find_quotes(article: Article, sentences: list[Sentence], persons: list[tuple
                     speaker = _clean_speaker(mm.group("who"), before_persons)
                     break
         if speaker is None:
-            outside = holder.text.replace(m.group(0), " ")
-            if re.search(rf"\b{_SAY}\b", outside):
-                speaker = _named_person_in(outside, [n for _, n in persons])
+            outside = holder.text.replace(text[qs:qe], " ")
+            speaker = _named_person_in(outside, [n for _, n in persons])
+        paragraph = text.rfind("\n", 0, qs) + 1
+        if speaker is None and last is not None and last[1] and last[2] == paragraph:
+            # a second quotation in the same paragraph, after '"...," X said.': still X speaking
+            speaker = last[1]
         if speaker is not None:
             # a named person inside a longer speaker phrase ("Fire Chief Maria Okafor") is the speaker
             inside = [n for _, n in persons if n in speaker and n != speaker]
@@ -118,6 +168,7 @@ def find_quotes(article: Article, sentences: list[Sentence], persons: list[tuple
         body = body.rstrip(",")
         if speaker:
             said.append((qs, speaker))
+        last = (qe, speaker, paragraph)
         out.append(RawQuote(text=body, speaker=speaker, sentence=holder, url=article.url))
     return out
 

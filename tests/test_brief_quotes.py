@@ -1,0 +1,95 @@
+"""Quotations and their speakers, on made-up paragraphs shaped like the cases a review of real briefs found."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from newsfuse.brief.quotes import find_quotes
+from newsfuse.brief.sentences import split_sentences
+from newsfuse.model import Article
+
+
+def _quotes(text: str, people: list[str]) -> list[tuple[str, str | None]]:
+    """(quotation, speaker) pairs of ``text``; ``people`` stands in for spaCy's PERSON mentions."""
+    art = Article(id="q", title="", text=text, outlet="Test Post")
+    persons = sorted((m.start(), name) for name in people for m in re.finditer(re.escape(name), text))
+    return [(q.text, q.speaker) for q in find_quotes(art, split_sentences(art), persons)]
+
+
+@pytest.mark.parametrize(
+    ("text", "people", "speaker"),
+    [
+        # a title before the name is neither the speaker nor kept in it
+        (
+            '"Please do not eat them, even if they look and smell fine," said Dr. Miriam Osterhout, the state '
+            "epidemiologist.",
+            ["Miriam Osterhout"],
+            "Miriam Osterhout",
+        ),
+        ('"The vote will happen on Thursday night," said Sen. Ann Moyer.', ["Ann Moyer"], "Ann Moyer"),
+        # an organisation and a role before the name
+        (
+            '"We pulled everything from that plant as soon as we heard," said Greenfield spokeswoman Paula Drummond.',
+            ["Paula Drummond"],
+            "Paula Drummond",
+        ),
+        # "said" followed by a time, not a name
+        ('"The bridge will stay closed until July," said on Tuesday the county engineer.', [], None),
+    ],
+)
+def test_speaker_after_the_quotation(text, people, speaker):
+    got = _quotes(text, people)
+    assert len(got) == 1 and got[0][1] == speaker
+
+
+def test_a_pronoun_means_the_sentence_subject_not_the_last_name_mentioned():
+    text = (
+        "House Speaker Nancy Pelosi wrote to her caucus on Sunday, doing her best Joe Namath impression. "
+        '"We are going to pass the bill this week," she told a television interviewer.'
+    )
+    assert _quotes(text, ["Nancy Pelosi", "Joe Namath"]) == [
+        ("We are going to pass the bill this week", "Nancy Pelosi")
+    ]
+
+
+def test_a_second_quotation_in_the_paragraph_keeps_the_speaker():
+    text = (
+        '"The roof went first," said fire chief Tomas Varga. "After that we fought it from the street '
+        'for six hours."\nA neighbour said the smoke was "thick enough to taste from the end of the road."'
+    )
+    got = _quotes(text, ["Tomas Varga"])
+    assert got[0][1] == "Tomas Varga" and got[1] == (
+        "After that we fought it from the street for six hours.",
+        "Tomas Varga",
+    )
+    assert got[2][1] is None or got[2][1] == "a neighbour"  # the next paragraph is someone else
+
+
+def test_a_name_in_the_sentence_is_the_speaker_only_when_a_speech_verb_follows_it():
+    found = _quotes(
+        'The report found that Governor Alan Reyes allowed "harassment to occur and created a hostile workplace."',
+        ["Alan Reyes"],
+    )
+    assert found == [("harassment to occur and created a hostile workplace.", None)]
+    found = _quotes(
+        'Mayor Ines Ruiz, who chairs the board, said the plan was "a promise kept to the whole valley."',
+        ["Ines Ruiz"],
+    )
+    assert found == [("a promise kept to the whole valley.", "Ines Ruiz")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a book title and an event name
+        'Ortiz wrote a book, "Forward Notes On The Future Of Our Democracy", before the race.',
+        'Hundreds joined the "Protect Our Elections Rally Downtown" on Saturday.',
+        # quotation marks paired across a paragraph break: the narrative between them is not a quote
+        '"It is over," she said.\nThe board then voted to turn over the files "without delay," a clerk said.',
+    ],
+)
+def test_text_that_is_not_somebodys_words_is_not_a_quote(text):
+    quotes = [q for q, _ in _quotes(text, [])]
+    assert not any("Democracy" in q or "Rally" in q or "board then voted" in q for q in quotes), quotes
