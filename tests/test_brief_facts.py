@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from newsfuse.brief.facts import Fact, Unit, figure_conflicts, find_figures
+from newsfuse.brief.facts import Fact, Unit, content_tokens, figure_conflicts, find_figures
 from newsfuse.model import Sentence
 
 
@@ -17,7 +17,9 @@ def _units(sentences: list[tuple[str, str]]) -> list[Unit]:
         art = arts.setdefault(outlet, len(arts))
         pos = sum(1 for u in units if u.art == art)
         sent = Sentence(article_id=f"a{art}", outlet=outlet, index=pos, text=text, start=0, end=len(text))
-        units.append(Unit(sent=sent, art=art, pos=pos, n_in_article=9, figures=find_figures(text)))
+        units.append(
+            Unit(sent=sent, art=art, pos=pos, n_in_article=9, figures=find_figures(text), toks=content_tokens(text))
+        )
     return units
 
 
@@ -136,3 +138,47 @@ def test_an_outlet_giving_a_disputed_figure_in_other_words_joins_the_conflict():
     facts = [Fact(members=[0, 1], outlets=["A", "B"]), Fact(members=[2], outlets=["C"])]
     found = figure_conflicts(units, facts, fsim)
     assert len(found) == 1 and found[0].values == {"A": "38,000", "B": "41,000", "C": "38,000"}
+
+
+def test_agreement_leaves_out_an_outlet_whose_sentence_gives_another_figure():
+    from newsfuse.brief.compare import agreement
+
+    units = _units(
+        [
+            ("A", "The bridge carries about 38,000 vehicles a day and closed on Monday."),
+            ("B", "The bridge, which carries about 38,000 vehicles a day, closed on Monday."),
+            ("C", "The bridge, which carries about 41,000 vehicles a day, closed on Monday."),
+        ]
+    )
+    fact = Fact(members=[0, 1, 2], outlets=["A", "B", "C"])
+    fsim = np.full((3, 3), 0.9)
+    scores = np.array([1.0, 0.5, 0.2])
+    (point,) = agreement([fact], units, scores, n_outlets=3, fsim=fsim)
+    assert [c.outlet for c in point.citations] == ["A", "B"]
+    # without the fact similarities (the old call) all three were counted
+    (point,) = agreement([fact], units, scores, n_outlets=3)
+    assert len(point.citations) == 3
+    # an outlet whose sentence is not close enough to the one shown does not count either; with two of three
+    # outlets left there is still a majority, with one there is none
+    fsim[0, 1] = fsim[1, 0] = 0.6
+    assert agreement([fact], units, scores, n_outlets=3, fsim=fsim) == []
+
+
+def test_only_one_skips_what_another_outlet_says_in_other_words():
+    from newsfuse.brief.compare import only_one
+
+    units = _units(
+        [
+            ("A", "Thick smoke from the warehouse fire closed Highway 14 for about three hours on Thursday."),
+            ("B", "Police shut Highway 14 for three hours on Thursday evening because of the smoke."),
+            ("A", "The company said it would pay its 220 workers for at least four weeks while it rebuilds."),
+        ]
+    )
+    facts = [Fact(members=[i], outlets=[u.outlet]) for i, u in enumerate(units)]
+    scores = np.array([1.0, 0.9, 0.8])
+    fsim = np.full((3, 3), 0.2)
+    fsim[0, 1] = fsim[1, 0] = 0.6  # under the threshold that joins sentences into one fact; 6 of 10 words shared
+    fsim[2, 1] = fsim[1, 2] = 0.7  # a different fact of the same story: similar, but few words in common
+    shown = [p.text for p in only_one(facts, units, scores, n_outlets=2, fsim=fsim)]
+    assert shown == [units[2].text]
+    assert len(only_one(facts, units, scores, n_outlets=2)) == 3  # the old call listed all three

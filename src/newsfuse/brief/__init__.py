@@ -360,8 +360,8 @@ def build_brief(
     entities = build_entities(articles, an.mentions)
     # checked rewrites only: a dateline cut (or repair) the checker supported; the rest are shown as written
     shown = cands[1]
-    agree = agreement(an.facts, units, an.scores, n_outlets, texts=shown)
-    single = only_one(an.facts, units, an.scores, n_outlets, texts=shown)
+    agree = agreement(an.facts, units, an.scores, n_outlets, texts=shown, fsim=an.fsim)
+    single = only_one(an.facts, units, an.scores, n_outlets, texts=shown, fsim=an.fsim)
     frames = framing(articles)
     conflicts = figure_conflicts(units, an.facts, an.fsim)
 

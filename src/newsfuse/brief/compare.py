@@ -28,6 +28,24 @@ def _representative(f: Fact, units: list[Unit], scores: np.ndarray) -> int:
     return max(pool, key=lambda k: scores[k])
 
 
+AGREE_SIM = 0.72  # a fact's sentence must be this close to the one shown to count as the same report
+# a sentence is something another outlet reports too when, for one of that outlet's sentences, the fact
+# similarity plus the share of its content words found there reaches this (set by reading the demo corpus's
+# briefs: the restatements there score 1.13-1.74, different facts on the same story up to 1.10)
+SAID_ELSEWHERE = 1.1
+
+
+def _disagrees(a: Unit, b: Unit) -> bool:
+    """Whether two sentences give different figures for the same counted thing ("38,000 vehicles" /
+    "41,000 vehicles"): then they do not agree, whatever else they share."""
+    for fa in a.figures:
+        for fb in b.figures:
+            if fa.kind == fb.kind and fa.kind not in ("weekday", "year") and fa.noun and fa.noun == fb.noun:
+                if fa.value != fb.value and not any(f.value == fa.value for f in b.figures):
+                    return True
+    return False
+
+
 def agreement(
     facts: list[Fact],
     units: list[Unit],
@@ -35,20 +53,34 @@ def agreement(
     n_outlets: int,
     limit: int = 5,
     texts: dict[int, str] | None = None,
+    fsim: np.ndarray | None = None,
 ) -> list[KeyPoint]:
     """Facts that all or most outlets carry, each shown in its most salient outlet's words.
 
     ``texts`` maps a unit to the text to show instead of its own (a checked rewrite, such as the
-    sentence without its dateline); the others are shown as written."""
+    sentence without its dateline); the others are shown as written. With ``fsim`` (the fact similarity
+    of every sentence pair), an outlet counts as carrying the fact only if its sentence is at least
+    ``AGREE_SIM`` similar to the one shown and gives no different figure for the same thing; a fact
+    left with too few outlets is not shown."""
     if n_outlets < 2:
         return []
     need = max(2, math.ceil(n_outlets / 2))
-    good = [f for f in facts if len(f.outlets) >= need and any(not units[k].is_title for k in f.members)]
-    good.sort(key=lambda f: (-len(f.outlets), -max(scores[k] for k in f.members)))
-    out = []
-    for f in good[:limit]:
+    good = []
+    for f in facts:
+        if len(f.outlets) < need or all(units[k].is_title for k in f.members):
+            continue
         rep = _representative(f, units, scores)
-        cites = [citation(units[rep])] + [citation(units[k]) for k in f.members if k != rep]
+        members = [rep] + [
+            k
+            for k in f.members
+            if k != rep and (fsim is None or (fsim[rep, k] >= AGREE_SIM and not _disagrees(units[rep], units[k])))
+        ]
+        if len({units[k].outlet for k in members}) >= need:
+            good.append((f, rep, members))
+    good.sort(key=lambda x: (-len({units[k].outlet for k in x[2]}), -max(scores[k] for k in x[0].members)))
+    out = []
+    for _f, rep, members in good[:limit]:
+        cites = [citation(units[k]) for k in members]
         out.append(KeyPoint(text=(texts or {}).get(rep, units[rep].text), citations=cites))
     return out
 
@@ -61,6 +93,19 @@ def _informative(u: Unit) -> bool:
     return bool(u.entities or u.figures) and len(u.toks) >= 5
 
 
+def _said_elsewhere(k: int, units: list[Unit], fsim: np.ndarray) -> bool:
+    """Whether another outlet has a sentence close to unit ``k``: its fact similarity plus the share of
+    ``k``'s content words it holds reaches ``SAID_ELSEWHERE``."""
+    mine = set(units[k].toks)
+    for j, u in enumerate(units):
+        if u.outlet == units[k].outlet:
+            continue
+        shared = len(mine & set(u.toks)) / len(mine) if mine else 0.0
+        if fsim[k, j] + shared >= SAID_ELSEWHERE:
+            return True
+    return False
+
+
 def only_one(
     facts: list[Fact],
     units: list[Unit],
@@ -68,13 +113,17 @@ def only_one(
     n_outlets: int,
     limit: int = 5,
     texts: dict[int, str] | None = None,
+    fsim: np.ndarray | None = None,
 ) -> list[KeyPoint]:
     """Facts only one outlet reports, best first, at most two per outlet so every outlet gets a say.
 
-    ``texts`` as in :func:`agreement`."""
+    ``texts`` as in :func:`agreement`. With ``fsim``, a sentence is left out when another outlet has one
+    close to it (:func:`_said_elsewhere`), even if the two were not grouped as one fact."""
     if n_outlets < 2:
         return []
     singles = [f for f in facts if len(f.outlets) == 1 and _informative(units[f.members[0]])]
+    if fsim is not None:  # not when another outlet has a sentence close to it (a looser test than the facts')
+        singles = [f for f in singles if not _said_elsewhere(f.members[0], units, fsim)]
     singles.sort(key=lambda f: -max(scores[k] for k in f.members))
     per: Counter = Counter()
     out = []
