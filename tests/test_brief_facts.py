@@ -182,3 +182,20 @@ def test_only_one_skips_what_another_outlet_says_in_other_words():
     shown = [p.text for p in only_one(facts, units, scores, n_outlets=2, fsim=fsim)]
     assert shown == [units[2].text]
     assert len(only_one(facts, units, scores, n_outlets=2)) == 3  # the old call listed all three
+
+
+@pytest.mark.parametrize(
+    ("opinion", "neutral"),
+    [
+        ("The Senate should stop blocking the debt ceiling bill", "Senate votes to extend the debt ceiling bill"),
+        ("Far-left fumes over draft report on Supreme Court reform", "Draft report on Supreme Court reform released"),
+        ("Why the city closed the Ferrier Street Bridge", "City closes the Ferrier Street Bridge after inspection"),
+    ],
+)
+def test_the_headline_is_a_report_not_an_opinion(opinion, neutral):
+    """Two outlets' titles that share most words: the one that argues, explains or sneers loses."""
+    from newsfuse.brief.headline import choose_headline
+
+    leads = ["The Senate voted on Thursday.", "The report was released on Friday."]
+    assert choose_headline([opinion, neutral], leads, None, None)[0] == 1
+    assert choose_headline([neutral, opinion], leads, None, None)[0] == 0

@@ -3,7 +3,8 @@
 Candidates are the outlets' own titles (cleaned of "| Outlet" suffixes and trailing stops).
 Each is scored by how much of its wording the other outlets share (word and bigram overlap
 with the other titles and leads), how central it is by embedding, a mild length prior, and
-a penalty for loaded or sensational words. When no article has a title, the most central
+penalties for loaded or sensational words and for a title that gives an opinion or explains
+("... Should Stop ...", "Why ...", "...: what the research says"). When no article has a title, the most central
 lead sentence is used, cut to a headline length only at a clause boundary (and, being a new
 sentence, only when the checker supports it).
 """
@@ -26,8 +27,21 @@ LOADED = frozenset(
     pathetic ridiculous absurd lies liar lying scandal scandalous brutal brutally savage savagely epic
     massive huge horrifying horrific terrifying panic panics frenzy fever mock mocks mocked smear smears
     hysterical hysteria rant rants tirade debacle fiasco sham hoax witch-hunt hypocrite hypocrisy
-    jaw-dropping must-see unbelievable incredible totally utterly finally""".split()
+    jaw-dropping must-see unbelievable incredible totally utterly finally fumes fuming rages raging far-left
+    far-right""".split()
 )
+# an opinion or an explainer rather than a report: advice ("should", "must"), the first person, or a title
+# that asks or explains ("Why ...", "Millbrook's four-day week: what the research says")
+# ("Biden says US must act" reports an opinion, so a speech verb lifts the first test)
+_ADVICE = re.compile(r"\b(?:should|must|ought to)\b", re.I)
+_REPORTED = re.compile(r"\b(?:says?|said|urges?|urged|warns?|warned|tells?|told|calls?|called)\b", re.I)
+_OPINION = re.compile(r"\b(?:I|my)\b|^(?:why|how|what)\b|:\s*(?:why|how|what)\b|^opinion\b", re.I)
+
+
+def _opinion(title: str) -> bool:
+    return bool(_OPINION.search(title) or (_ADVICE.search(title) and not _REPORTED.search(title)))
+
+
 _SUFFIX = re.compile(r"\s+(?:[|–—-]|::)\s+[^|–—-]{2,40}$")
 
 
@@ -81,7 +95,8 @@ def choose_headline(
         length = -abs(n - 10) / 10.0
         loaded = len(loaded_terms(t))
         punct = 1.0 if re.search(r"[?!]|^\W|\b(?:you|your|we|our)\b", t, re.I) else 0.0
-        score = 1.0 * share + 1.0 * cent + 0.15 * length - 0.5 * loaded - 0.3 * punct
+        opinion = 1.0 if _opinion(t) else 0.0
+        score = 1.0 * share + 1.0 * cent + 0.15 * length - 0.5 * loaded - 0.3 * punct - 0.3 * opinion
         if score > best_score:
             best, best_score = i, score
     return (best, best_score) if best is not None else None
