@@ -51,7 +51,7 @@ KEEP_CASES = [pytest.param(rule, ex, id=f"{rule.name}-keep-{i}") for rule in RUL
 def test_every_rule_has_examples_in_both_directions():
     for rule in RULES:
         assert rule.keep, f"rule {rule.name} has no keep example"
-        if rule.kind != "suffix":
+        if rule.kind not in ("suffix", "label"):
             assert rule.drop, f"rule {rule.name} has no drop example"
 
 
@@ -179,3 +179,22 @@ def test_rule_file_is_validated(tmp_path):
     custom = tmp_path / "custom.toml"
     custom.write_text('[[rules]]\nname = "promo"\nkind = "line"\npatterns = ["buy now"]\n', encoding="utf-8")
     assert clean_text("\n".join([P1, "Buy now", P2]), path=str(custom)) == "\n".join([P1, P2])
+
+
+def test_section_labels_are_cut_and_their_sentences_kept():
+    doc = [
+        P1,
+        "Why it matters: The bill would fund roads and bridges in every state for five years.",
+        "Driving the news: Senate leaders reached a deal late Sunday after two weeks of talks.",
+        "By the numbers: 69 senators voted for the bill, including 19 Republicans.",
+        P2,
+    ]
+    removed: list[tuple[str, str]] = []
+    assert clean_lines(doc, explain=removed) == [
+        P1,
+        "The bill would fund roads and bridges in every state for five years.",
+        "Senate leaders reached a deal late Sunday after two weeks of talks.",
+        "69 senators voted for the bill, including 19 Republicans.",
+        P2,
+    ]
+    assert [name for name, _ in removed] == ["section-label"] * 3

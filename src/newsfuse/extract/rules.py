@@ -5,7 +5,8 @@ module only knows how to apply each *kind* of rule. The file is read once per pr
 
 Text is handled as a list of paragraphs (one per line). The passes, in order:
 
-1. ``suffix`` rules trim widget leftovers glued to the end of a paragraph ("... Click To Tweet");
+1. ``suffix`` rules trim widget leftovers glued to the end of a paragraph ("... Click To Tweet"), and
+   ``label`` rules cut a section label that opens one ("Why it matters: ...");
 2. ``cut`` rules find the first header of a reader-comment section (after enough article text) and drop
    it with everything that follows;
 3. ``block`` rules drop a cross-link header ("Don't miss", "You may also like") and the headline-like
@@ -30,7 +31,7 @@ from typing import Any
 
 __all__ = ["Rule", "load_rules", "clean_lines", "clean_text", "match_key", "looks_like_prose"]
 
-_KINDS = {"line", "prefix", "suffix", "caps", "dateline", "block", "cut", "pullquote"}
+_KINDS = {"line", "prefix", "suffix", "label", "caps", "dateline", "block", "cut", "pullquote"}
 _QUOTES = (
     ("\u2018", "'"),
     ("\u2019", "'"),
@@ -186,7 +187,9 @@ def _parse(data: dict[str, Any]) -> tuple[list[Rule], dict[str, Any]]:
             regex = re.compile(f"(?:{regex.pattern})$", regex.flags)
             if "tail_chars" not in raw:
                 raw["tail_chars"] = 60
-        if kind in ("line", "prefix", "suffix", "block", "cut", "pullquote") and regex is None:
+        if kind == "label" and regex is not None:  # a section label, then a sentence that starts with a capital
+            regex = re.compile(f'^(?:{regex.pattern})\\s+(?=["“]?(?-i:[A-Z0-9]))', regex.flags)
+        if kind in ("line", "prefix", "suffix", "label", "block", "cut", "pullquote") and regex is None:
             raise ValueError(f"rule {name!r}: kind {kind} needs patterns")
         rules.append(Rule(name, kind, where, patterns, max_chars, raw, drop, keep, regex))
     return rules, defaults
@@ -234,6 +237,15 @@ def clean_lines(
             if ln:
                 trimmed.append(ln)
         out = trimmed
+    # 1b. section labels that open a paragraph ("Why it matters: ..."): the label goes, the sentence stays
+    for rule in rules:
+        if rule.kind != "label" or rule.regex is None:
+            continue
+        for i, ln in enumerate(out):
+            m = rule.regex.match(ln)
+            if m and len(ln) - m.end() >= 20:
+                note(rule, ln)
+                out[i] = ln[m.end() :]
     keys = [match_key(ln) for ln in out]
 
     # 2. cut at a comment section
