@@ -717,3 +717,25 @@ def test_coverage_terms_and_subsets():
     assert candidate_subsets([0, 1], 3, [0, 0], sims) == [(0,), (1,)]  # one fact: never both
     assert candidate_subsets([0, 1], 3, None, sims) == [(0,), (1,), (0, 1)]  # facts not enforced
     assert candidate_subsets([0, 1], 3, None, np.ones((2, 2))) == [(0,), (1,)]  # paraphrases: never both
+
+
+def test_text_cut_short_by_a_feed_is_never_a_point_of_the_brief():
+    """A feed or a crawl that keeps only the start of an article ends it mid-sentence with an ellipsis: that
+    sentence is not whole, so no section shows it, even when it is the most salient one."""
+    cut = "Councillor Ana Ruiz, who has pushed for the ferry terminal since 2019, said the vote would decide whether…"
+    arts = [
+        Article(
+            id=f"c{i}",
+            title=f"Harbour town votes on ferry terminal {i}",
+            text=(
+                "Harbour town residents packed the community hall on Tuesday to debate a new ferry terminal. "
+                f"The regional transport agency would pay for a larger dock able to take {i + 2} vessels. {cut}"
+            ),
+            outlet=f"outlet-{i}",
+        )
+        for i in range(3)
+    ]
+    b = build_brief("cut", arts, encoder=ENC, settings=Settings(synthesis_sentences=3, key_points=3))
+    shown = [p.text for p in [*b.key_points, *b.synthesis, *b.agreement, *b.only_one]]
+    assert shown and not any(t.endswith("…") for t in shown), shown
+    assert b.headline and not b.headline.endswith("…")

@@ -67,6 +67,7 @@ def _units(articles: list[Article], mentions: list, all_sents: list) -> list[Uni
                     entities=[(e.lower(), lab) for e, lab in ents],
                     figures=find_figures(s.text),
                     toks=content_tokens(s.text),
+                    last=s is sents[-1],
                 )
             )
     return units
@@ -206,11 +207,11 @@ def _candidates(an: Analysis, checker: Any) -> tuple[np.ndarray, dict[int, str],
     from newsfuse.brief.select import WEIGHTS, standalone_problem
 
     n = len(an.units)
-    allowed = np.array([not standalone_problem(u.text) for u in an.units], dtype=bool)
+    allowed = np.array([not standalone_problem(u.text) and not u.cut_off for u in an.units], dtype=bool)
     repaired: dict[int, str] = {}
     dependent: set[int] = set()
     if checker is not None and n:
-        cand = [i for i in range(n) if not allowed[i]]
+        cand = [i for i in range(n) if not allowed[i] and not an.units[i].cut_off]
         cand.sort(key=lambda i: -an.scores[i])
         fixes = {i: t for i in cand[:4] if (t := _repair(i, an))}
         dependent = set(fixes)
@@ -340,7 +341,7 @@ def build_brief(
         # no whole titles: the most central lead sentence that reads like a headline (verbatim, so no check needed)
         from newsfuse.brief.select import standalone_problem
 
-        leads = [k for k, u in enumerate(units) if u.pos == 0 and standalone_problem(u.text) is None]
+        leads = [k for k, u in enumerate(units) if u.pos == 0 and standalone_problem(u.text) is None and not u.cut_off]
         short = [k for k in leads if len(units[k].text.split()) <= 30] or leads
         if short:
             headline = units[max(short, key=lambda k: float(an.vecs[k] @ an.centroid))].text

@@ -23,7 +23,9 @@ __all__ = ["agreement", "only_one", "framing", "distinctive_terms"]
 
 
 def _representative(f: Fact, units: list[Unit], scores: np.ndarray) -> int:
-    ok = [k for k in f.members if not standalone_problem(units[k].text) and not units[k].is_title]
+    ok = [
+        k for k in f.members if not standalone_problem(units[k].text) and not units[k].is_title and not units[k].cut_off
+    ]
     pool = ok or [k for k in f.members if not units[k].is_title] or f.members
     return max(pool, key=lambda k: scores[k])
 
@@ -70,6 +72,8 @@ def agreement(
         if len(f.outlets) < need or all(units[k].is_title for k in f.members):
             continue
         rep = _representative(f, units, scores)
+        if units[rep].cut_off:  # every outlet's version of it was cut short
+            continue
         members = [rep] + [
             k
             for k in f.members
@@ -86,7 +90,7 @@ def agreement(
 
 
 def _informative(u: Unit) -> bool:
-    if u.is_title or standalone_problem(u.text):
+    if u.is_title or u.cut_off or standalone_problem(u.text):
         return False
     if re.match(r"^\s*[\"“]", u.text):
         return False

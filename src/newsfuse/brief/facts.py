@@ -197,6 +197,9 @@ def find_figures(text: str) -> list[Figure]:
 # ----------------------------------------------------------------------------------------------- units and facts
 
 
+_CUT_OFF = re.compile(r"(?:\.\.\.|…|\[…\]|\[\.\.\.\])[\"”’']?\s*$")
+
+
 @dataclass
 class Unit:
     """One source sentence with what the brief stages need to know about it."""
@@ -210,10 +213,17 @@ class Unit:
     entities: list[tuple[str, str]] = field(default_factory=list)  # (normalised name, label)
     figures: list[Figure] = field(default_factory=list)
     toks: list[str] = field(default_factory=list)
+    last: bool = False  # the last sentence of its article
 
     @property
     def text(self) -> str:
         return self.sent.text
+
+    @property
+    def cut_off(self) -> bool:
+        """The text ends here in an ellipsis: cut short by a feed or a crawl ("... when he ran to..."), so
+        the sentence is not whole and is never shown as a point of the brief."""
+        return self.last and bool(_CUT_OFF.search(self.sent.text))
 
     @property
     def outlet(self) -> str:
