@@ -43,6 +43,8 @@ def _conflicts(sentences: list[tuple[str, str]], similar: bool = True):
         ("Local 212 said 23 workers were on shift.", [("212", "workers", True, ""), ("23", "workers", False, "")]),
         ("The fire at 5 Foundry Lane was reported at 7 p.m.", [("5", "foundry", True, ""), ("7", "p", False, "")]),
         ("Fourteen people were injured.", [("Fourteen", "people", False, "")]),
+        ("On Tuesday 12 people were hurt.", [("12", "people", False, "")]),
+        ("Democrats 52, Republicans 48 in the vote.", [("52", "republicans", False, ""), ("48", "vote", False, "")]),
         (
             "At least 12 people died and up to 40 were hurt.",
             [("12", "people", False, "min"), ("40", "hurt", False, "max")],
@@ -134,10 +136,49 @@ def test_an_outlet_giving_a_disputed_figure_in_other_words_joins_the_conflict():
             ("C", "It normally carries about 38,000 vehicles a day."),
         ]
     )
-    fsim = np.array([[1.0, 0.8, 0.2], [0.8, 1.0, 0.2], [0.2, 0.2, 1.0]])
+    # C is close to A's sentence (0.6) but not to B's, and not in their fact group
+    fsim = np.array([[1.0, 0.8, 0.6], [0.8, 1.0, 0.2], [0.6, 0.2, 1.0]])
     facts = [Fact(members=[0, 1], outlets=["A", "B"]), Fact(members=[2], outlets=["C"])]
     found = figure_conflicts(units, facts, fsim)
     assert len(found) == 1 and found[0].values == {"A": "38,000", "B": "41,000", "C": "38,000"}
+    # a sentence about something else that happens to give the same figure for the same noun does not join
+    fsim[0, 2] = fsim[2, 0] = 0.3
+    found = figure_conflicts(units, facts, fsim)
+    assert found[0].values == {"A": "38,000", "B": "41,000"}
+
+
+def test_bounds_and_expectations_do_not_make_outlets_disagree():
+    from newsfuse.brief.compare import _disagrees
+
+    def unit(text):
+        return _units([("X", text)])[0]
+
+    bound, plain = unit("At least 12 people were injured in the warehouse fire."), unit("The fire injured 14 people.")
+    assert not _disagrees(bound, plain) and not _disagrees(plain, bound)
+    hoped = unit("The economy added 400,000 jobs last month, below the 500,000 jobs economists expected.")
+    added = unit("The economy added 400,000 jobs last month.")
+    assert not _disagrees(hoped, added) and not _disagrees(added, hoped)
+    assert _disagrees(unit("The bridge carries 38,000 vehicles a day."), unit("It carries 41,000 vehicles a day."))
+
+
+def test_conflicts_about_different_nouns_stay_apart_and_zero_is_no_figure_to_divide():
+    found = _conflicts(
+        [
+            ("A", "The storm injured 12 people and damaged 12 homes in the valley."),
+            ("B", "The storm injured 14 people in the valley."),
+            ("C", "The storm damaged 15 homes in the valley."),
+        ]
+    )
+    assert sorted(sorted(c.values) for c in found) == [["A", "B"], ["A", "C"]]
+    assert _conflicts([("A", "The storm injured 0 people."), ("B", "The storm injured 2 people.")]) == []
+
+
+def test_numbers_that_name_a_pier_are_not_counts_to_dispute():
+    pair = [
+        ("A", "The ferry left Pier 9 with passengers aboard."),
+        ("B", "The ferry left Pier 7 with passengers aboard."),
+    ]
+    assert _conflicts(pair) == []
 
 
 def test_agreement_leaves_out_an_outlet_whose_sentence_gives_another_figure():

@@ -93,3 +93,59 @@ def test_a_name_in_the_sentence_is_the_speaker_only_when_a_speech_verb_follows_i
 def test_text_that_is_not_somebodys_words_is_not_a_quote(text):
     quotes = [q for q, _ in _quotes(text, [])]
     assert not any("Democracy" in q or "Rally" in q or "board then voted" in q for q in quotes), quotes
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"We will rebuild the bridge this year," said Ann Moyer late Tuesday.',
+        '"We will rebuild the bridge this year," said Ann Moyer outside City Hall.',
+    ],
+)
+def test_words_after_the_name_are_not_the_speaker(text):
+    assert _quotes(text, ["Ann Moyer"])[0][1] == "Ann Moyer"
+
+
+def test_the_next_quotation_is_not_given_to_the_last_speaker_when_someone_else_is_named():
+    text = (
+        '"The plan is a disaster for the city," Smith said. Council member Ann Jones called it '
+        '"a reasonable first step toward reform."'
+    )
+    assert [s for _, s in _quotes(text, ["Smith", "Ann Jones"])] == ["Smith", None]
+
+
+def test_a_shouted_quotation_is_still_a_quotation():
+    assert _quotes('"THE FAKE NEWS MEDIA IS THE ENEMY!" Trump wrote on Twitter.', ["Trump"]) == [
+        ("THE FAKE NEWS MEDIA IS THE ENEMY!", "Trump")
+    ]
+
+
+def test_a_closing_mark_taken_for_an_opening_one_is_tried_again():
+    # straight quotes: '"extreme"' is too short to keep; the regex then pairs its closing mark with the next
+    # opening one, and the narrative between them is not a quote, but the quotation after it is found
+    text = (
+        'The president criticised the state\'s "extreme" law that bans most abortions as an "unprecedented '
+        'assault on constitutional rights," aides said.'
+    )
+    assert [q for q, _ in _quotes(text, [])] == ["unprecedented assault on constitutional rights,".rstrip(",")]
+
+
+def test_a_quotation_that_runs_into_the_next_paragraph_ends_at_the_break():
+    text = (
+        '"We should be apologizing to America for what was done to it. That is who should apologize.\n'
+        '"The next administration will have to fix it," he said at the rally on Saturday night.'
+    )
+    quotes = [q for q, _ in _quotes(text, [])]
+    assert quotes[0] == "We should be apologizing to America for what was done to it. That is who should apologize."
+    assert quotes[1] == "The next administration will have to fix it"
+
+
+def test_narrative_after_a_paragraph_break_is_not_part_of_the_quotation():
+    text = (
+        'He said: "We will appeal this ruling in every court.\n'
+        'The judge left without comment, and "nobody expected that outcome," a clerk said.'
+    )
+    assert [q for q, _ in _quotes(text, [])] == [
+        "We will appeal this ruling in every court.",
+        "nobody expected that outcome",
+    ]

@@ -15,7 +15,7 @@ from collections import Counter
 
 import numpy as np
 
-from newsfuse.brief.facts import STOPWORDS, Fact, Unit, citation, tokens
+from newsfuse.brief.facts import STOPWORDS, Fact, Unit, citation, disputes, tokens
 from newsfuse.brief.select import standalone_problem
 from newsfuse.model import Article, KeyPoint, OutletFraming
 
@@ -39,13 +39,8 @@ SAID_ELSEWHERE = 1.1
 
 def _disagrees(a: Unit, b: Unit) -> bool:
     """Whether two sentences give different figures for the same counted thing ("38,000 vehicles" /
-    "41,000 vehicles"): then they do not agree, whatever else they share."""
-    for fa in a.figures:
-        for fb in b.figures:
-            if fa.kind == fb.kind and fa.kind not in ("weekday", "year") and fa.noun and fa.noun == fb.noun:
-                if fa.value != fb.value and not any(f.value == fa.value for f in b.figures):
-                    return True
-    return False
+    "41,000 vehicles"), by the same test as the brief's figure conflicts: then they do not agree."""
+    return any(disputes(fa, fb, a.figures, b.figures) for fa in a.figures for fb in b.figures)
 
 
 def agreement(

@@ -80,7 +80,8 @@ _NUM = re.compile(
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)\s$")
 _NOT_A_NAME = frozenset(
     "roughly approximately just only all nearly almost around about some over under at in of on by for from with to "
-    "and but or the a an those these another every each exactly up fewer least estimated its their".split()
+    "and but or the a an those these another every each exactly up fewer least estimated its their still overall "
+    "today yesterday now then last next finally altogether together total also even already meanwhile".split()
 )
 _ADDRESS = re.compile(
     r"\s(?:[A-Z][a-z]+\s){1,3}(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Boulevard|Blvd|Drive|Dr|Way|Place|Court|"
@@ -135,7 +136,8 @@ def _names_it(text: str, start: int) -> bool:
     if not m or not m.group(1)[:1].isupper():
         return False
     word = m.group(1).rstrip(".").lower()
-    return word not in _NOT_A_NAME and word not in STOPWORDS
+    # "On Tuesday 12 people", "Still 12 people", "Democrats 52, Republicans 48"
+    return not (word in _NOT_A_NAME or word in STOPWORDS or word in _WEEKDAYS or word.endswith("s"))
 
 
 def find_figures(text: str) -> list[Figure]:
@@ -318,6 +320,25 @@ def group_facts(units: list[Unit], fsim: np.ndarray, threshold: float = 0.68) ->
     return facts
 
 
+def disputes(fa: Figure, fb: Figure, a_figs: list[Figure], b_figs: list[Figure], max_ratio: float = 3.0) -> bool:
+    """Whether figure ``fa`` (of a sentence whose figures are ``a_figs``) and ``fb`` (of ``b_figs``) give
+    different values for the same thing: one kind, the same counted noun, not a name, a duration, a year or
+    an expected figure, neither allowed by the other's wording, within ``max_ratio``, and neither value
+    found in the other sentence too (then the other is another count). Symmetric."""
+    if fa.kind != fb.kind or fa.value == fb.value or fa.kind in ("weekday", "year"):
+        return False
+    if fa.hypothetical or fb.hypothetical or fa.label or fb.label:
+        return False
+    if not fa.noun or _stem(fa.noun) != _stem(fb.noun) or fa.noun in _DURATIONS or fb.noun in _DURATIONS:
+        return False
+    if _within_bound(fa, fb) or _within_bound(fb, fa):  # "at least 12" allows 14
+        return False
+    low, high = sorted((abs(fa.value), abs(fb.value)))
+    if low == 0 or high / low > max_ratio:
+        return False
+    return not (any(f.value == fa.value for f in b_figs) or any(f.value == fb.value for f in a_figs))
+
+
 def figure_conflicts(
     units: list[Unit], facts: list[Fact], fsim: np.ndarray, loose: float = 0.55, max_ratio: float = 3.0
 ) -> list[FigureConflict]:
@@ -345,21 +366,7 @@ def figure_conflicts(
                 continue
             for fa in a.figures:
                 for fb in b.figures:
-                    if fa.kind != fb.kind or fa.value == fb.value or fa.kind in ("weekday", "year"):
-                        continue
-                    if fa.hypothetical or fb.hypothetical:
-                        continue
-                    if fa.label or fb.label or not fa.noun or _stem(fa.noun) != _stem(fb.noun):
-                        continue
-                    if fa.noun in _DURATIONS or fb.noun in _DURATIONS:  # "within two months" / "every three months"
-                        continue
-                    if _within_bound(fa, fb) or _within_bound(fb, fa):  # "at least 12" allows 14
-                        continue
-                    low, high = sorted((abs(fa.value), abs(fb.value)))
-                    if low == 0 or high / low > max_ratio:
-                        continue
-                    # the same figure must not appear in both sentences (then the other is another count)
-                    if any(f.value == fa.value for f in b.figures) or any(f.value == fb.value for f in a.figures):
+                    if not disputes(fa, fb, a.figures, b.figures, max_ratio):
                         continue
                     key = (a.outlet, fa.value, b.outlet, fb.value, fa.kind, _stem(fa.noun))
                     if key in seen:
@@ -384,15 +391,20 @@ def figure_conflicts(
                 break
         else:
             merged.append(c)
-    # other outlets that give one of the disputed figures for the same noun join in, however their sentence
-    # is worded ("It normally carries about 38,000 vehicles a day.")
+    # other outlets that give one of the disputed figures, plainly, for the same noun join in, in a sentence
+    # close to one already cited ("It normally carries 38,000 vehicles a day.")
+    index = {(u.sent.article_id, u.sent.index): k for k, u in enumerate(units)}
     for m in merged:
         disputed = {v for v, _ in m.values.values()}
-        for u in units:
-            if u.is_title or u.outlet in m.values:
+        members = [
+            index[(c.article_id, c.sentence_index)] for c in m.citations if (c.article_id, c.sentence_index) in index
+        ]
+        for j, u in enumerate(units):
+            if u.is_title or u.outlet in m.values or not any(fsim[j, k] >= loose for k in members):
                 continue
             for f in u.figures:
-                if not (f.label or f.hypothetical) and f.value in disputed and m.same_thing(f.kind, f.noun):
+                plain = not (f.label or f.hypothetical or f.bound in ("min", "max"))
+                if plain and f.value in disputed and m.same_thing(f.kind, f.noun):
                     m.values[u.outlet] = (f.value, f.surface)
                     m.cite([citation(u)])
                     break

@@ -34,8 +34,18 @@ LOADED = frozenset(
 # that asks or explains ("Why ...", "Millbrook's four-day week: what the research says")
 # ("Biden says US must act" reports an opinion, so a speech verb lifts the first test)
 _ADVICE = re.compile(r"\b(?:should|must|ought to)\b", re.I)
-_REPORTED = re.compile(r"\b(?:says?|said|urges?|urged|warns?|warned|tells?|told|calls?|called)\b", re.I)
-_OPINION = re.compile(r"\b(?:I|my)\b|^(?:why|how|what)\b|:\s*(?:why|how|what)\b|^opinion\b", re.I)
+_REPORTED = re.compile(
+    r"\b(?:says?|said|urges?|urged|warns?|warned|tells?|told|calls?|called|rules?|ruled|finds?|found|orders?|"
+    r"ordered|decides?|decided|votes?|voted|argues?|argued|insists?|insisted|demands?|demanded|writes?|wrote)\b",
+    re.I,
+)
+# the pronoun "I" with a verb ("I was", "I'm"), unlike "World War I", "Phase I" or "I-95"
+_OPINION = re.compile(
+    r"(?-i:\bI(?:['’](?:m|ve|ll|d)\b|\s+(?:am|was|have|had|think|believe|will|would|can|could|do|did|want|know|"
+    r"feel|never|just|went|got|saw|need|must|should)\b))|\bmy\b|^(?:why|how|what)\b|:\s*(?:why|how|what)\b|"
+    r"^opinion\b",
+    re.I,
+)
 
 
 def _opinion(title: str) -> bool:

@@ -30,9 +30,18 @@ _NAME = r"(?:[A-Z][\w’'.-]+(?:\s+(?:[A-Z][\w’'.-]+|of|de|van|von|al-|bin))*)
 _ROLE = r"(?:(?:the|a|an|one|another)\s+(?:[\w’'-]+\s+){0,5}?[\w’'-]+)"
 # lower-case words between an organisation and a name ("Greenfield spokeswoman Paula Drummond"), not a
 # preposition or conjunction that starts something else ("said on Tuesday", "said in a statement")
-_DESCRIPTOR = (
-    r"(?:(?!(?:on|in|at|that|to|of|for|with|by|from|during|after|before|when|while|as|and|but|it)\b)[a-z][\w’'-]*\s+)"
+# role words between an organisation and a name ("Greenfield spokeswoman Paula Drummond", "company chief
+# executive Ann Lee"); only these, so "said Ann Moyer late Tuesday" keeps Ann Moyer
+_ROLE_WORDS = (
+    "spokesman|spokeswoman|spokesperson|president|vice|director|chief|executive|official|officer|secretary|"
+    "minister|chairman|chairwoman|chair|leader|head|manager|analyst|economist|professor|lawyer|attorney|senator|"
+    "governor|mayor|commissioner|superintendent|councillor|councilor|member|supervisor|founder|owner|researcher|"
+    "scientist|engineer|inspector|investigator|adviser|advisor|aide|strategist|coach|captain|deputy|assistant|"
+    "press|communications|general|counsel|ceo|cfo|coordinator|organizer|organiser|representative|rep|trustee|"
+    "fire|police|city|county|state|federal|company|agency|union|party|campaign|team|school|health|senior|former|"
+    "acting|interim|department|board|council|house|senate|white|defense|defence|foreign|prime|district|regional"
 )
+_DESCRIPTOR = rf"(?:(?:{_ROLE_WORDS})\s+)"
 _AFTER = [
     re.compile(rf"^\s*,?\s*{_SAY}\s+(?:{_NAME}\s+)?{_DESCRIPTOR}{{1,3}}(?P<who>{_NAME})"),
     re.compile(rf"^\s*,?\s*{_SAY}\s+(?P<who>{_NAME}(?:,\s+(?:a|an|the)\s[^,.]+)?|{_ROLE})"),
@@ -80,6 +89,8 @@ def _not_a_quotation(body: str) -> bool:
     """A title or a name between quotation marks, not somebody's words ("Forward: Notes on the Future of Our
     Democracy", "Protect Our Elections Rally")."""
     words = [w for w in re.findall(r"[A-Za-z][\w’'-]*", body) if w.lower() not in _MINOR]
+    if sum(w.isupper() for w in words) > len(words) / 2:
+        return False  # shouted words in capitals are somebody's words, not a title
     return len(words) >= 3 and all(w[0].isupper() for w in words)
 
 
@@ -103,26 +114,28 @@ def find_quotes(article: Article, sentences: list[Sentence], persons: list[tuple
     # who a pronoun refers to: the latest speaker quoted, or the first person named in a sentence (a stand-in
     # for its subject: "Speaker Nancy Pelosi told ... after doing her best Joe Namath imitation" -> Pelosi)
     subjects: list[tuple[int, str]] = []
-    for u in sentences:
-        first = next(((o, n) for o, n in persons if u.start <= o < u.end), None)
-        if first:
-            subjects.append(first)
+    ordered = sorted(persons)
+    at = 0
+    for u in sorted(sentences, key=lambda x: x.start):  # one pass over both, in text order
+        while at < len(ordered) and ordered[at][0] < u.start:
+            at += 1
+        if at < len(ordered) and ordered[at][0] < u.end:
+            subjects.append(ordered[at])
     last: tuple[int, str | None, int] | None = None  # (end offset, speaker, paragraph start) of the last quote
     pos = 0
     while (m := _QUOTE.search(text, pos)) is not None:
         pos = m.end()
         qs, qe = m.start(), m.end()
         raw_body = m.group(1) or m.group(2) or ""
-        if "\n" in raw_body:
-            first, rest = raw_body.split("\n", 1)
-            pos = qs + 1 + len(first)  # look again from the paragraph break
-            if rest.strip():  # narrative between two quotations, the marks paired across paragraphs
-                continue
-            # a quotation that goes on in the next paragraph (which opens with a mark of its own) ends here
-            raw_body, qe = first, pos
-        elif raw_body[:1].isspace() or raw_body[-1:].isspace():
+        first = raw_body.split("\n", 1)[0]
+        if first[:1].isspace() or ("\n" not in raw_body and raw_body[-1:].isspace()):
             pos = qe - 1  # a closing mark taken for an opening one: the real quotation may open here
             continue
+        if "\n" in raw_body:
+            # a paragraph break ends a quotation (one that goes on opens the next paragraph with a mark of its
+            # own); what lies between that break and the closing mark is not part of it
+            pos = qs + 1 + len(first)
+            raw_body, qe = first, pos
         body = raw_body.strip()
         if len(body.split()) < 4 or _not_a_quotation(body):
             continue
@@ -154,8 +167,11 @@ def find_quotes(article: Article, sentences: list[Sentence], persons: list[tuple
             speaker = _named_person_in(outside, [n for _, n in persons])
         paragraph = text.rfind("\n", 0, qs) + 1
         if speaker is None and last is not None and last[1] and last[2] == paragraph:
-            # a second quotation in the same paragraph, after '"...," X said.': still X speaking
-            speaker = last[1]
+            # a second quotation in the same paragraph, after '"...," X said.': still X speaking, unless the
+            # text between names somebody else ("Council member Ann Jones called it ...")
+            between = [n for o, n in persons if last[0] <= o < qs]
+            if all(n in last[1] or last[1] in n for n in between):
+                speaker = last[1]
         if speaker is not None:
             # a named person inside a longer speaker phrase ("Fire Chief Maria Okafor") is the speaker
             inside = [n for _, n in persons if n in speaker and n != speaker]
