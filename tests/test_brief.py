@@ -172,6 +172,11 @@ def test_split_sentences_news_text_keeps_offsets():
             "市政府周一宣布新地铁线明年开通。官员说：“这是重要的一步。”市民表示欢迎！",
             ["市政府周一宣布新地铁线明年开通。", "官员说：“这是重要的一步。”", "市民表示欢迎！"],
         ),
+        # a short attribution after the quotation stays with it
+        (
+            "“这是重要的一步。”他说。市民表示欢迎。",
+            ["“这是重要的一步。”他说。", "市民表示欢迎。"],
+        ),
         # Japanese corner brackets
         (
             "知事は「計画は来年始まる。」と述べた。「費用は未定だ。」議会は反発した。",

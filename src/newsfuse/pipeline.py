@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .config import Settings, load_settings
-from .dedupe import Deduper
+from .dedupe import Deduper, DuplicateMatch
 from .model import Article, Brief, CheckReport, IngestReport, RawDocument, Story
 from .store import ArticleQuery, Repository, open_repository
 
@@ -260,9 +260,10 @@ class Pipeline:
         state are reloaded from the store before this batch is placed, and articles stored meanwhile by
         the other writer count as unchanged. The embeddings depend on the text alone and are computed
         before the lock is taken, for the articles that are not already known to be copies: a copy is
-        never clustered, so embedding it would be wasted work. The index only grows, so an article found
-        to be a copy here is still one under the lock; an article that turns out new there after all
-        (the store was rebuilt meanwhile) is embedded then."""
+        never clustered, so embedding it would be wasted work. Both places use the same tests (the stored
+        index, then every earlier article of the batch), and the index only grows, so an article found to
+        be a copy here is still one under the lock; one that turns out new there after all (the store was
+        rebuilt meanwhile) is embedded then."""
         sigs = {article.id: state.deduper.signature(article.text) for article, _ in batch}
         vectors_of = self._embed(self._probably_new(batch, sigs, state.deduper))
         with self.repo.transaction():
@@ -278,6 +279,8 @@ class Pipeline:
             for article, _raw in batch:
                 sig = sigs[article.id]
                 match = deduper.find(article.content_hash, sig)
+                if match is None:  # a copy of an earlier article of this batch, compared directly
+                    match = self._copy_in_batch(article, sig, canon, sigs, deduper.threshold)
                 if match is not None:
                     article.duplicate_of = match.canonical_id
                 else:
@@ -337,22 +340,35 @@ class Pipeline:
         return dict(zip([a.id for a in articles], vectors, strict=True))
 
     @staticmethod
+    def _copy_in_batch(
+        article: Article, sig: Any, earlier: list[Article], sigs: dict[str, Any], threshold: float
+    ) -> DuplicateMatch | None:
+        """The earlier article of the batch that ``article`` copies (exact text, or estimated Jaccard
+        similarity of at least ``threshold``), the most similar first. Within a batch every pair is compared,
+        where the stored index's LSH would find a pair of 0.8-0.85 similarity only some of the time."""
+        import numpy as np
+
+        best: DuplicateMatch | None = None
+        for other in earlier:
+            if other.content_hash == article.content_hash:
+                return DuplicateMatch("exact", other.id, 1.0)
+            sim = float(np.mean(sigs[other.id] == sig))
+            if sim >= threshold and (best is None or sim > best.similarity):
+                best = DuplicateMatch("near", other.id, sim)
+        return best
+
+    @staticmethod
     def _probably_new(
         batch: list[tuple[Article, RawDocument]], sigs: dict[str, Any], deduper: Deduper
     ) -> list[Article]:
         """The articles of ``batch`` that are neither copies of a stored article nor of an earlier one
-        in the batch (the same tests as ``Deduper.find``, without changing the index)."""
-        import numpy as np
-
+        in the batch: the same tests as under the write lock, without changing the index."""
         new: list[Article] = []
         for article, _raw in batch:
             sig = sigs[article.id]
             if deduper.find(article.content_hash, sig) is not None:
                 continue
-            if any(
-                a.content_hash == article.content_hash or float(np.mean(sigs[a.id] == sig)) >= deduper.threshold
-                for a in new
-            ):
+            if Pipeline._copy_in_batch(article, sig, new, sigs, deduper.threshold) is not None:
                 continue
             new.append(article)
         return new

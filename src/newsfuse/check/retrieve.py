@@ -30,7 +30,9 @@ Match = tuple[np.ndarray, np.ndarray, dict[str, float], float]
 _BULLET = re.compile(r"^\s*(?:[-*•‣▪–—]|\d{1,2}[.)])\s+")
 _TOKENISED_END = re.compile(r"(?<=\s[.!?])\s+(?=\S)")
 _GLUED_END = re.compile(r"(?<=[a-z0-9)\"”’][.!?])(?=[A-Z][a-z])")
-_CJK_END = re.compile(r"(?<=[。！？][”」』])(?=[^\s”」』，、。！？とっ])")  # see brief.sentences
+_CJK_END = re.compile(
+    r"(?<=[。！？][”」』])(?=[^\s”」』，、。！？とっ])(?![^。！？\s]{0,6}?(?:说|說|表示|称|稱|指出|写道|寫道)[。，,：:])"
+)  # see brief.sentences
 _CJK_CLOSERS = "」』）"
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _FINAL = ".!?\"”'’)。！？」』）"  # a line ending in one of these is prose, not a headline

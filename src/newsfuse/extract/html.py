@@ -130,13 +130,19 @@ def _deep_parser():  # noqa: ANN202
     )
 
 
-def _depth(tree) -> int:  # noqa: ANN001
+MAX_DEEP_CHARS = 2_000_000  # pages parsed again without the depth limit are at most this long
+
+
+def _depth(tree, stop: int | None = None) -> int:  # noqa: ANN001
+    """How deep the tree nests its elements (the walk ends early once ``stop`` is reached)."""
     from lxml import etree
 
     depth = deepest = 0
     for event, _el in etree.iterwalk(tree, events=("start", "end")):
         depth += 1 if event == "start" else -1
         deepest = max(deepest, depth)
+        if stop is not None and deepest >= stop:
+            break
     return deepest
 
 
@@ -462,11 +468,15 @@ def extract_html(
         other = run(False, removed_b)
         if size(other) > size(lines):
             lines, removed, mode = other, removed_b, "balanced"
-    if fallback and size(lines) < min_chars and len(html) > min_chars:
-        # too little text: perhaps the tree was cut at libxml2's depth limit (unclosed tags)
-        deep_tree = parse_html(html, deep=True)
+    if fallback and size(lines) < min_chars and len(html) > min_chars and _depth(tree, stop=255) >= 255:
+        # too little text from a tree that libxml2 cut at its depth limit (unclosed tags): parse it again
+        # without the limit, for pages of an article's size (a deep tree costs trafilatura much more time)
+        deep_tree = parse_html(html, deep=True) if len(html) <= MAX_DEEP_CHARS else None
         deepest = _depth(deep_tree) if deep_tree is not None else 0
-        if deepest > 255:
+        if deep_tree is None:
+            if not lines:
+                raise _Failure("no text (the page nests its elements over 255 deep and is too large to parse again)")
+        elif deepest > 255:
             _strip_inert(deep_tree)
             removed_d: list[tuple[str, str]] = []
             try:

@@ -44,6 +44,7 @@ _QUOTES = (
     ("\u00ab", '"'),
     ("\u00bb", '"'),
 )
+_STRAIGHT = str.maketrans(dict(_QUOTES))
 _EDGE = " \t\u200b\ufeff|•·*▪►▸›»-–—"
 _TERMINAL = re.compile(r"""[.!?…。！？]["')\]]*$""")
 
@@ -242,7 +243,7 @@ def clean_lines(
         if rule.kind != "label" or rule.regex is None:
             continue
         for i, ln in enumerate(out):
-            m = rule.regex.match(ln)
+            m = rule.regex.match(ln.translate(_STRAIGHT))  # one character for one: offsets hold
             if m and len(ln) - m.end() >= 20:
                 note(rule, ln)
                 out[i] = ln[m.end() :]
