@@ -744,3 +744,35 @@ def test_text_cut_short_by_a_feed_is_never_a_point_of_the_brief():
     shown = [p.text for p in [*b.key_points, *b.synthesis, *b.agreement, *b.only_one]]
     assert shown and not any(t.endswith("…") for t in shown), shown
     assert b.headline and not b.headline.endswith("…")
+
+
+def test_entity_spellings_with_a_middle_initial_or_as_an_acronym_are_one_entity():
+    from newsfuse.brief.entities import build_entities
+
+    a = Article(
+        id="v1",
+        title="",
+        outlet="Valley Post",
+        text="Governor Andrew M. Cuomo met Kessington Regional Transit. Andrew Cuomo said KRT would pay. KRT agreed.",
+    )
+    b = Article(
+        id="v2",
+        title="",
+        outlet="Town Crier",
+        text="Andrew Cuomo spoke. The KRT board met the Kessington Regional Transit staff.",
+    )
+    ma = _mentions(
+        a.text,
+        [
+            ("Andrew M. Cuomo", "PERSON"),
+            ("Kessington Regional Transit", "ORG"),
+            ("Andrew Cuomo", "PERSON"),
+            ("KRT", "ORG"),
+            ("KRT", "ORG"),
+        ],
+    )
+    mb = _mentions(b.text, [("Andrew Cuomo", "PERSON"), ("KRT", "ORG"), ("Kessington Regional Transit", "ORG")])
+    ents = {e.name: e for e in build_entities([a, b], [ma, mb])}
+    assert set(ents) == {"Andrew Cuomo", "Kessington Regional Transit"}, sorted(ents)
+    assert ents["Andrew Cuomo"].counts == {"Valley Post": 2, "Town Crier": 1}
+    assert ents["Kessington Regional Transit"].counts == {"Valley Post": 3, "Town Crier": 2}

@@ -203,6 +203,41 @@ def _fold_short_forms(
             surface.pop(key, None)
 
 
+_STOP_IN_NAMES = frozenset("of the and for on in at to de la".split())
+
+
+def _initials(name: str) -> str:
+    return "".join(w[0] for w in name.split() if w not in _STOP_IN_NAMES and w[:1].isalpha())
+
+
+def _fold_variants(counts: dict[_Key, Counter], surface: dict[_Key, Counter]) -> None:
+    """Two more spellings of one entity: a person with and without a middle initial ("Andrew M. Cuomo" /
+    "Andrew Cuomo"), and an organisation's acronym and its full name ("KRT" / "Kessington Regional Transit",
+    when exactly one full name of the story has those initials). The variant folds into the other name."""
+
+    def fold(key: _Key, into: _Key) -> None:
+        counts[into].update(counts.pop(key))
+        surface[into].update(surface.pop(key, Counter()))
+
+    for key in list(counts):
+        name, label = key
+        if key not in counts or label != "PERSON":
+            continue
+        plain = re.sub(r"\s[a-z]\.?(?=\s)", "", name)
+        if plain != name and (plain, label) in counts:
+            fold(key, (plain, label))
+    for key in list(counts):
+        name, label = key
+        if key not in counts or label != "ORG" or " " in name or not 2 <= len(name) <= 6:
+            continue
+        if not any(n.isupper() for n in surface.get(key, {})):  # written in capitals: "KRT", not "Krt"
+            continue
+        owners = [k for k in counts if k[1] == "ORG" and " " in k[0] and _initials(k[0]) == name]
+        if len(owners) == 1:
+            fold(key, owners[0])
+            surface[owners[0]] = Counter({n: c for n, c in surface[owners[0]].items() if " " in n})
+
+
 def build_entities(articles: list[Article], mentions: list[list[Mention]], limit: int = 25) -> list[Entity]:
     """Merge mentions into entities (surname -> full name for people) and count them per outlet."""
     counts: dict[tuple[str, str], Counter] = defaultdict(Counter)
@@ -249,6 +284,7 @@ def build_entities(articles: list[Article], mentions: list[list[Mention]], limit
         return owners if len(owners) == 1 and total(owners[0]) >= min(2, total(key)) else []
 
     _fold_short_forms(counts, surface, company_owners)
+    _fold_variants(counts, surface)
     # the same name tagged with two labels: keep the more frequent label
     by_name: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for key in counts:
