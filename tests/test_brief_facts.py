@@ -240,3 +240,16 @@ def test_the_headline_is_a_report_not_an_opinion(opinion, neutral):
     leads = ["The Senate voted on Thursday.", "The report was released on Friday."]
     assert choose_headline([opinion, neutral], leads, None, None)[0] == 1
     assert choose_headline([neutral, opinion], leads, None, None)[0] == 0
+
+
+def test_framing_terms_are_not_contractions_or_bland_words():
+    from newsfuse.brief.compare import distinctive_terms
+
+    texts = {
+        "A": "I'm sure we'll get there, she said. The union wants the union contract signed, the union said. "
+        "We'll still get the union deal, things are going well.",
+        "B": "The council met on Monday. The council approved the budget. Council members praised the budget.",
+    }
+    terms = distinctive_terms(texts)["A"]
+    assert "union" in terms
+    assert not {"i'm", "we'll", "get", "still", "things", "going"} & set(" ".join(terms).split())

@@ -137,10 +137,20 @@ def only_one(
     return out
 
 
+# words too general to say anything about how an outlet frames a story, and abbreviated titles
+_BLAND = frozenset(
+    """get gets got getting make makes made making take takes took taking thing things still since starting start
+    started find found think thinks thought way ways lot lots going want wants wanted know knows knew see sees
+    saw come comes came go goes went like just really well even much many also back first last next another
+    week weeks day days time times year years month months sen rep gov mr mrs ms dr st""".split()
+)
+
+
 def _terms(text: str) -> list[str]:
     ws = [w for w in tokens(text) if not w.isdigit()]
-    uni = [w for w in ws if w not in STOPWORDS and len(w) > 2]
-    bi = [f"{a} {b}" for a, b in zip(ws, ws[1:], strict=False) if a not in STOPWORDS and b not in STOPWORDS]
+    plain = [w not in STOPWORDS and w not in _BLAND and "'" not in w for w in ws]  # "i'm", "we'll": no
+    uni = [w for w, ok in zip(ws, plain, strict=True) if ok and len(w) > 2]
+    bi = [f"{ws[i]} {ws[i + 1]}" for i in range(len(ws) - 1) if plain[i] and plain[i + 1]]
     return uni + bi
 
 
