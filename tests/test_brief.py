@@ -753,26 +753,26 @@ def test_entity_spellings_with_a_middle_initial_or_as_an_acronym_are_one_entity(
         id="v1",
         title="",
         outlet="Valley Post",
-        text="Governor Andrew M. Cuomo met Kessington Regional Transit. Andrew Cuomo said KRT would pay. KRT agreed.",
+        text="Governor Ann B. Moyer met Kessington Regional Transit. Ann Moyer said KRT would pay. KRT agreed.",
     )
     b = Article(
         id="v2",
         title="",
         outlet="Town Crier",
-        text="Andrew Cuomo spoke. The KRT board met the Kessington Regional Transit staff.",
+        text="Ann Moyer spoke. The KRT board met the Kessington Regional Transit staff.",
     )
     ma = _mentions(
         a.text,
         [
-            ("Andrew M. Cuomo", "PERSON"),
+            ("Ann B. Moyer", "PERSON"),
             ("Kessington Regional Transit", "ORG"),
-            ("Andrew Cuomo", "PERSON"),
+            ("Ann Moyer", "PERSON"),
             ("KRT", "ORG"),
             ("KRT", "ORG"),
         ],
     )
-    mb = _mentions(b.text, [("Andrew Cuomo", "PERSON"), ("KRT", "ORG"), ("Kessington Regional Transit", "ORG")])
+    mb = _mentions(b.text, [("Ann Moyer", "PERSON"), ("KRT", "ORG"), ("Kessington Regional Transit", "ORG")])
     ents = {e.name: e for e in build_entities([a, b], [ma, mb])}
-    assert set(ents) == {"Andrew Cuomo", "Kessington Regional Transit"}, sorted(ents)
-    assert ents["Andrew Cuomo"].counts == {"Valley Post": 2, "Town Crier": 1}
+    assert set(ents) == {"Ann Moyer", "Kessington Regional Transit"}, sorted(ents)
+    assert ents["Ann Moyer"].counts == {"Valley Post": 2, "Town Crier": 1}
     assert ents["Kessington Regional Transit"].counts == {"Valley Post": 3, "Town Crier": 2}

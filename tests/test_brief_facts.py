@@ -35,7 +35,7 @@ def _conflicts(sentences: list[tuple[str, str]], similar: bool = True):
     ("text", "expected"),
     [
         ("About 110 firefighters fought the blaze.", [("110", "firefighters", False, "approx")]),
-        ("Nearly 5,000 more murders were recorded.", [("5,000", "murders", False, "max")]),
+        ("Nearly 3,000 more burglaries were reported.", [("3,000", "burglaries", False, "max")]),
         (
             "The warehouse at Pier 9 burned for more than six hours.",
             [("9", "burned", True, ""), ("six", "hours", False, "min")],
@@ -86,17 +86,17 @@ def test_outlets_that_count_the_same_thing_differently_make_one_conflict():
         (("A", "About 110 firefighters fought the fire."), ("B", "Of those hurt, 9 firefighters were treated.")),
         # a bound that the other figure satisfies
         (("A", "At least 12 people were injured."), ("B", "The hospital said 14 people were injured.")),
-        # "nearly 5,000" allows 4,901; "about 10,000" allows 10,503 (within 5%)
-        (("A", "An additional 4,901 murders were committed."), ("B", "Nearly 5,000 more murders were committed.")),
+        # "nearly 3,000" allows 2,905; "about 6,000" allows 6,204 (within 5%)
+        (("A", "An additional 2,905 burglaries were reported."), ("B", "Nearly 3,000 more burglaries were reported.")),
         (
-            ("A", "By evening 10,503 migrants were under the bridge."),
-            ("B", "About 10,000 migrants are under the bridge."),
+            ("A", "By evening 6,204 people were waiting at the station."),
+            ("B", "About 6,000 people are waiting at the station."),
         ),
         # what economists expected is not a report of what happened
         (("A", "Employers added 194,000 jobs in September."), ("B", "Economists had expected 500,000 new jobs.")),
         (
-            ("A", "Republicans denied them the 60-vote threshold needed."),
-            ("B", "The 50-vote minority blocked the bill."),
+            ("A", "The motion fell short of the 40-vote threshold needed."),
+            ("B", "The 35-vote minority blocked the motion."),
         ),
         # durations: "over the next two months" / "every three months"
         (("A", "Inspectors will visit over the next two months."), ("B", "Inspectors will visit every three months.")),

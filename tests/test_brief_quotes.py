@@ -46,11 +46,11 @@ def test_speaker_after_the_quotation(text, people, speaker):
 
 def test_a_pronoun_means_the_sentence_subject_not_the_last_name_mentioned():
     text = (
-        "House Speaker Nancy Pelosi wrote to her caucus on Sunday, doing her best Joe Namath impression. "
-        '"We are going to pass the bill this week," she told a television interviewer.'
+        "Council leader Mara Quist wrote to her members on Sunday, quoting her old coach Tom Hale. "
+        '"We are going to bring the budget to a vote this week," she told a television interviewer.'
     )
-    assert _quotes(text, ["Nancy Pelosi", "Joe Namath"]) == [
-        ("We are going to pass the bill this week", "Nancy Pelosi")
+    assert _quotes(text, ["Mara Quist", "Tom Hale"]) == [
+        ("We are going to bring the budget to a vote this week", "Mara Quist")
     ]
 
 
@@ -69,10 +69,10 @@ def test_a_second_quotation_in_the_paragraph_keeps_the_speaker():
 
 def test_a_name_in_the_sentence_is_the_speaker_only_when_a_speech_verb_follows_it():
     found = _quotes(
-        'The report found that Governor Alan Reyes allowed "harassment to occur and created a hostile workplace."',
+        'The report found that Governor Alan Reyes allowed "spending to grow unchecked for three straight years."',
         ["Alan Reyes"],
     )
-    assert found == [("harassment to occur and created a hostile workplace.", None)]
+    assert found == [("spending to grow unchecked for three straight years.", None)]
     found = _quotes(
         'Mayor Ines Ruiz, who chairs the board, said the plan was "a promise kept to the whole valley."',
         ["Ines Ruiz"],
@@ -84,15 +84,15 @@ def test_a_name_in_the_sentence_is_the_speaker_only_when_a_speech_verb_follows_i
     "text",
     [
         # a book title and an event name
-        'Ortiz wrote a book, "Forward Notes On The Future Of Our Democracy", before the race.',
-        'Hundreds joined the "Protect Our Elections Rally Downtown" on Saturday.',
+        'Ortiz wrote a book, "Notes From The Harbour Road Before The Storm", before the race.',
+        'Hundreds joined the "Save Our Harbour Ferry Rally Downtown" on Saturday.',
         # quotation marks paired across a paragraph break: the narrative between them is not a quote
         '"It is over," she said.\nThe board then voted to turn over the files "without delay," a clerk said.',
     ],
 )
 def test_text_that_is_not_somebodys_words_is_not_a_quote(text):
     quotes = [q for q, _ in _quotes(text, [])]
-    assert not any("Democracy" in q or "Rally" in q or "board then voted" in q for q in quotes), quotes
+    assert not any("Storm" in q or "Rally" in q or "board then voted" in q for q in quotes), quotes
 
 
 @pytest.mark.parametrize(
@@ -115,29 +115,31 @@ def test_the_next_quotation_is_not_given_to_the_last_speaker_when_someone_else_i
 
 
 def test_a_shouted_quotation_is_still_a_quotation():
-    assert _quotes('"THE FAKE NEWS MEDIA IS THE ENEMY!" Trump wrote on Twitter.', ["Trump"]) == [
-        ("THE FAKE NEWS MEDIA IS THE ENEMY!", "Trump")
+    assert _quotes('"THIS VOTE IS A DISGRACE TO EVERY TAXPAYER!" Moyer wrote online.', ["Moyer"]) == [
+        ("THIS VOTE IS A DISGRACE TO EVERY TAXPAYER!", "Moyer")
     ]
 
 
 def test_a_closing_mark_taken_for_an_opening_one_is_tried_again():
-    # straight quotes: '"extreme"' is too short to keep; the regex then pairs its closing mark with the next
+    # straight quotes: '"temporary"' is too short to keep; the regex then pairs its closing mark with the next
     # opening one, and the narrative between them is not a quote, but the quotation after it is found
     text = (
-        'The president criticised the state\'s "extreme" law that bans most abortions as an "unprecedented '
-        'assault on constitutional rights," aides said.'
+        'The mayor called the county\'s "temporary" levy that pays for most road repairs an "unfair tax on '
+        'families who commute to work," aides said.'
     )
-    assert [q for q, _ in _quotes(text, [])] == ["unprecedented assault on constitutional rights,".rstrip(",")]
+    assert [q for q, _ in _quotes(text, [])] == ["unfair tax on families who commute to work"]
 
 
 def test_a_quotation_that_runs_into_the_next_paragraph_ends_at_the_break():
     text = (
-        '"We should be apologizing to America for what was done to it. That is who should apologize.\n'
-        '"The next administration will have to fix it," he said at the rally on Saturday night.'
+        '"We should be thanking the crews for what they did that night. They are the ones who deserve it.\n'
+        '"The council will have to pay for the repairs," he said at the meeting on Saturday night.'
     )
     quotes = [q for q, _ in _quotes(text, [])]
-    assert quotes[0] == "We should be apologizing to America for what was done to it. That is who should apologize."
-    assert quotes[1] == "The next administration will have to fix it"
+    assert (
+        quotes[0] == "We should be thanking the crews for what they did that night. They are the ones who deserve it."
+    )
+    assert quotes[1] == "The council will have to pay for the repairs"
 
 
 def test_narrative_after_a_paragraph_break_is_not_part_of_the_quotation():

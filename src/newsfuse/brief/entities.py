@@ -211,8 +211,8 @@ def _initials(name: str) -> str:
 
 
 def _fold_variants(counts: dict[_Key, Counter], surface: dict[_Key, Counter]) -> None:
-    """Two more spellings of one entity: a person with and without a middle initial ("Andrew M. Cuomo" /
-    "Andrew Cuomo"), and an organisation's acronym and its full name ("KRT" / "Kessington Regional Transit",
+    """Two more spellings of one entity: a person with and without a middle initial ("Ann B. Moyer" /
+    "Ann Moyer"), and an organisation's acronym and its full name ("KRT" / "Kessington Regional Transit",
     when exactly one full name of the story has those initials). The variant folds into the other name."""
 
     def fold(key: _Key, into: _Key) -> None:

@@ -94,7 +94,7 @@ _MAX_BOUND = re.compile(
 )
 _APPROX = re.compile(r"\b(?:about|around|roughly|approximately|some|an estimated|estimated)\s+$", re.I)
 # a figure someone expects, aims at or needs is not a report of what happened ("economists expected 500,000
-# jobs", "the 60-vote threshold needed"), so it never disputes one
+# jobs", "the 40-vote threshold needed"), so it never disputes one
 _HYPOTHETICAL = re.compile(
     r"\b(?:expect\w*|forecast\w*|consensus|projected|projections?|predict\w*|goal|targets?|threshold|needed|"
     r"looking for|would need)\b",
@@ -423,7 +423,7 @@ def figure_conflicts(
 
 
 def _within_bound(bounded: Figure, other: Figure) -> bool:
-    """Whether ``other`` agrees with what ``bounded`` says ("at least 12" and 14; "about 10,000" and 10,503)."""
+    """Whether ``other`` agrees with what ``bounded`` says ("at least 12" and 14; "about 6,000" and 6,204)."""
     if bounded.bound == "min":
         return other.value >= bounded.value
     if bounded.bound == "max":

@@ -86,8 +86,8 @@ def _clean_speaker(who: str, persons_before: list[str]) -> str | None:
 
 
 def _not_a_quotation(body: str) -> bool:
-    """A title or a name between quotation marks, not somebody's words ("Forward: Notes on the Future of Our
-    Democracy", "Protect Our Elections Rally")."""
+    """A title or a name between quotation marks, not somebody's words ("Notes From the Harbour
+    Road", "Save Our Harbour Ferry Rally")."""
     words = [w for w in re.findall(r"[A-Za-z][\w’'-]*", body) if w.lower() not in _MINOR]
     if sum(w.isupper() for w in words) > len(words) / 2:
         return False  # shouted words in capitals are somebody's words, not a title
@@ -112,7 +112,7 @@ def find_quotes(article: Article, sentences: list[Sentence], persons: list[tuple
     out: list[RawQuote] = []
     said: list[tuple[int, str]] = []  # (offset, speaker) of quotes attributed so far
     # who a pronoun refers to: the latest speaker quoted, or the first person named in a sentence (a stand-in
-    # for its subject: "Speaker Nancy Pelosi told ... after doing her best Joe Namath imitation" -> Pelosi)
+    # for its subject: "Council leader Mara Quist wrote ... quoting her old coach Tom Hale" -> Quist)
     subjects: list[tuple[int, str]] = []
     ordered = sorted(persons)
     at = 0
