@@ -776,3 +776,22 @@ def test_entity_spellings_with_a_middle_initial_or_as_an_acronym_are_one_entity(
     assert set(ents) == {"Ann Moyer", "Kessington Regional Transit"}, sorted(ents)
     assert ents["Ann Moyer"].counts == {"Valley Post": 2, "Town Crier": 1}
     assert ents["Kessington Regional Transit"].counts == {"Valley Post": 3, "Town Crier": 2}
+
+
+def test_a_town_in_a_dateline_is_a_place_whatever_the_tagger_said():
+    from newsfuse.brief.entities import build_entities
+
+    a = Article(
+        id="d1", title="", outlet="Valley Post", text="DUNMORE — The plant will close. Dunmore lost its mill in 2009."
+    )
+    b = Article(
+        id="d2",
+        title="",
+        outlet="Town Crier",
+        text="TOLLERBY, Westmarch (Wire) — A dairy recalled cheese. Westmarch inspectors visited Dunmore.",
+    )
+    ma = _mentions(a.text, [("Dunmore", "PERSON")])
+    mb = _mentions(b.text, [("Westmarch", "ORG"), ("Dunmore", "PERSON")])
+    ents = {e.name: e for e in build_entities([a, b], [ma, mb])}
+    assert ents["Dunmore"].label == "PLACE" and ents["Dunmore"].counts == {"Valley Post": 1, "Town Crier": 1}
+    assert ents["Westmarch"].label == "PLACE"

@@ -238,11 +238,30 @@ def _fold_variants(counts: dict[_Key, Counter], surface: dict[_Key, Counter]) ->
             surface[owners[0]] = Counter({n: c for n, c in surface[owners[0]].items() if " " in n})
 
 
+# a dateline opens a paragraph: "DUNMORE —", "TOLLERBY, Westmarch (Continental Press) —", "SALEM, Ore. -"
+_DATELINE = re.compile(
+    r"^([A-Z][A-Z .'’-]{2,40}?)(?:,\s+([A-Z][A-Za-z.' ]{1,30}?))?\s*(?:\([^)]{1,40}\))?\s*[—–-]\s", re.M
+)
+
+
+def _dateline_places(articles: list[Article]) -> set[str]:
+    """Lower-cased names that a dateline gives as the place a story was filed from (the town, and the state
+    or country after its comma): spaCy's small model often takes a one-word town for a person."""
+    out: set[str] = set()
+    for a in articles:
+        for m in _DATELINE.finditer(a.text or ""):
+            for part in m.groups():
+                if part and not re.fullmatch(r"[A-Z][a-z]{0,3}\.", part.strip()):  # not "Ore.", "Del."
+                    out.add(part.strip().lower())
+    return out
+
+
 def build_entities(articles: list[Article], mentions: list[list[Mention]], limit: int = 25) -> list[Entity]:
     """Merge mentions into entities (surname -> full name for people) and count them per outlet."""
     counts: dict[tuple[str, str], Counter] = defaultdict(Counter)
     surface: dict[tuple[str, str], Counter] = defaultdict(Counter)
     common = _common_words(articles, mentions)
+    places = _dateline_places(articles)
     for art, ms in zip(articles, mentions, strict=True):
         for m in ms:
             if m.label not in _KEEP:
@@ -254,7 +273,8 @@ def build_entities(articles: list[Article], mentions: list[list[Mention]], limit
                 continue
             if name.isupper() and " " in name:  # an all-caps dateline ("ASHFORD FALLS"): read it as a name
                 name = name.title()
-            key = (name.lower(), kind_from_name(name, m.label))
+            label = "PLACE" if name.lower() in places else kind_from_name(name, m.label)
+            key = (name.lower(), label)
             counts[key][art.outlet] += 1
             surface[key][name] += 1
 
