@@ -36,3 +36,21 @@ def test_canonical_url_drops_tracking():
     a = canonical_url("https://WWW.Harborledger.example/story/1?utm_source=x&utm_medium=y#top")
     b = canonical_url("https://www.harborledger.example/story/1")
     assert a == b
+
+
+def test_a_near_copy_in_the_same_batch_is_found_by_direct_comparison():
+    """Within a batch the pipeline compares every pair (``find_among``): the index's LSH finds a pair of
+    0.8-0.85 similarity only some of the time, and the check before embedding and the one under the lock
+    must agree."""
+    import numpy as np
+
+    dd = Deduper(threshold=0.8)
+    base = np.arange(128, dtype=np.uint64)
+    near = base.copy()
+    near[:23] += 1000  # 105 of 128 values equal: similarity 0.82
+    far = base + 1000
+    earlier = [("a", "h1", base)]
+    match = dd.find_among("h2", near, earlier)
+    assert match is not None and match.canonical_id == "a" and match.kind == "near"
+    assert dd.find_among("h3", far, earlier) is None
+    assert dd.find_among("h1", far, earlier).kind == "exact"

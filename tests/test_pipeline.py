@@ -194,25 +194,3 @@ def test_read_source_extracts_without_storing(pipe, tmp_path):
     (tmp_path / "empty.txt").write_text("   \n", encoding="utf-8")
     with pytest.raises(SourceUnreadable):
         pipe.read_source(str(tmp_path / "empty.txt"))
-
-
-def test_a_near_copy_in_the_same_batch_is_found_by_direct_comparison():
-    """Within a batch every pair is compared: the stored index's LSH finds a pair of 0.8-0.85 similarity only
-    some of the time, and the check before embedding and the one under the lock must agree."""
-    import numpy as np
-
-    from newsfuse.model import Article
-
-    a = Article(id="a", title="t", text="x", outlet="A", content_hash="h1")
-    b = Article(id="b", title="t", text="y", outlet="B", content_hash="h2")
-    c = Article(id="c", title="t", text="z", outlet="C", content_hash="h3")
-    base = np.arange(128, dtype=np.uint64)
-    near = base.copy()
-    near[:23] += 1000  # 105 of 128 values equal: similarity 0.82
-    far = base + 1000
-    sigs = {"a": base, "b": near, "c": far}
-    match = Pipeline._copy_in_batch(b, near, [a], sigs, 0.8)
-    assert match is not None and match.canonical_id == "a" and match.kind == "near"
-    assert Pipeline._copy_in_batch(c, far, [a], sigs, 0.8) is None
-    same = Article(id="d", title="t", text="x", outlet="D", content_hash="h1")
-    assert Pipeline._copy_in_batch(same, far, [a], sigs, 0.8).kind == "exact"

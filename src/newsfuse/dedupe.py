@@ -89,12 +89,22 @@ class Deduper:
         """The canonical copy this content duplicates, if any (exact first, then near)."""
         if content_hash in self._by_hash:
             return DuplicateMatch("exact", self._by_hash[content_hash], 1.0)
-        m = self._minhash(signature)
+        candidates = ((cand, None, self._sigs[cand]) for cand in self._lsh.query(self._minhash(signature)))
+        return self.find_among(content_hash, signature, candidates)
+
+    def find_among(
+        self, content_hash: str, signature: np.ndarray, others: Iterable[tuple[str, str | None, np.ndarray]]
+    ) -> DuplicateMatch | None:
+        """The copy among ``others`` ((id, content hash or None, signature) triples, compared one by one and
+        not through the index): the first with the same content hash, else the most similar at or above the
+        threshold. The pipeline uses it within a batch, where every pair must be compared."""
         best: DuplicateMatch | None = None
-        for cand in self._lsh.query(m):
-            sim = float(np.mean(self._sigs[cand] == signature))
+        for other_id, other_hash, other_sig in others:
+            if other_hash is not None and other_hash == content_hash:
+                return DuplicateMatch("exact", other_id, 1.0)
+            sim = float(np.mean(other_sig == signature))  # the share of equal MinHash values estimates Jaccard
             if sim >= self.threshold and (best is None or sim > best.similarity):
-                best = DuplicateMatch("near", cand, sim)
+                best = DuplicateMatch("near", other_id, sim)
         return best
 
     def __len__(self) -> int:

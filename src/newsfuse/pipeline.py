@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from .config import Settings, load_settings
-from .dedupe import Deduper, DuplicateMatch
+from .dedupe import Deduper
 from .model import Article, Brief, CheckReport, IngestReport, RawDocument, Story
 from .store import ArticleQuery, Repository, open_repository
 
@@ -48,6 +48,11 @@ class NotFound(LookupError):
 
 class SourceUnreadable(ValueError):
     """A source given for a check (file or URL) that cannot be read or holds no text."""
+
+
+def _batch_sigs(articles: list[Article], sigs: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    """(id, content hash, signature) of ``articles``, for :meth:`Deduper.find_among`."""
+    return ((a.id, a.content_hash, sigs[a.id]) for a in articles)
 
 
 def _now() -> str:
@@ -280,7 +285,7 @@ class Pipeline:
                 sig = sigs[article.id]
                 match = deduper.find(article.content_hash, sig)
                 if match is None:  # a copy of an earlier article of this batch, compared directly
-                    match = self._copy_in_batch(article, sig, canon, sigs, deduper.threshold)
+                    match = deduper.find_among(article.content_hash, sig, _batch_sigs(canon, sigs))
                 if match is not None:
                     article.duplicate_of = match.canonical_id
                 else:
@@ -340,24 +345,6 @@ class Pipeline:
         return dict(zip([a.id for a in articles], vectors, strict=True))
 
     @staticmethod
-    def _copy_in_batch(
-        article: Article, sig: Any, earlier: list[Article], sigs: dict[str, Any], threshold: float
-    ) -> DuplicateMatch | None:
-        """The earlier article of the batch that ``article`` copies (exact text, or estimated Jaccard
-        similarity of at least ``threshold``), the most similar first. Within a batch every pair is compared,
-        where the stored index's LSH would find a pair of 0.8-0.85 similarity only some of the time."""
-        import numpy as np
-
-        best: DuplicateMatch | None = None
-        for other in earlier:
-            if other.content_hash == article.content_hash:
-                return DuplicateMatch("exact", other.id, 1.0)
-            sim = float(np.mean(sigs[other.id] == sig))
-            if sim >= threshold and (best is None or sim > best.similarity):
-                best = DuplicateMatch("near", other.id, sim)
-        return best
-
-    @staticmethod
     def _probably_new(
         batch: list[tuple[Article, RawDocument]], sigs: dict[str, Any], deduper: Deduper
     ) -> list[Article]:
@@ -368,7 +355,7 @@ class Pipeline:
             sig = sigs[article.id]
             if deduper.find(article.content_hash, sig) is not None:
                 continue
-            if Pipeline._copy_in_batch(article, sig, new, sigs, deduper.threshold) is not None:
+            if deduper.find_among(article.content_hash, sig, _batch_sigs(new, sigs)) is not None:
                 continue
             new.append(article)
         return new

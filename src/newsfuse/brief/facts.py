@@ -114,7 +114,6 @@ class Figure:
     value: float
     surface: str  # as written
     kind: str  # count / money / percent / year / weekday
-    context: frozenset[str]  # nearby content words (what the figure counts)
     noun: str = ""  # the first content word after it, lower-cased: what is counted ("12 people" -> "people")
     label: bool = False  # part of a name or an address, not an amount ("Pier 9", "Local 212", "5 Foundry Lane")
     bound: str = ""  # "min": "at least 12", "more than 12"; "max": "up to 12", "nearly 12"; "approx": "about 12"
@@ -141,7 +140,8 @@ def _names_it(text: str, start: int) -> bool:
 
 
 def find_figures(text: str) -> list[Figure]:
-    """Numbers (digits or words, with currency/scale/percent) and weekdays, each with its context words."""
+    """Numbers (digits or words, with currency/scale/percent) and weekdays, each with what it counts and how
+    it is qualified."""
     figs: list[Figure] = []
     for m in _NUM.finditer(text):
         raw = m.group("num")
@@ -172,27 +172,14 @@ def find_figures(text: str) -> list[Figure]:
             kind = "percent"
         elif raw.isdigit() and 1900 <= value <= 2100 and not m.group("scale"):
             kind = "year"
-        left = [_stem(w) for w in tokens(text[max(0, start - 40) : start]) if w not in _FIG_STOP][-2:]
-        right = [_stem(w) for w in tokens(text[end : end + 50]) if w not in _FIG_STOP][:3]
         nouns = [w for w in tokens(text[end : end + 60]) if w not in _FIG_STOP and not w[:1].isdigit()]
         label = kind == "count" and raw.isdigit() and (_names_it(text, start) or bool(_ADDRESS.match(text, end)))
         lead = text[max(0, start - 20) : start]
         bound = next((b for b, rx in _BOUNDS if rx.search(lead)), "")
         hypothetical = bool(_HYPOTHETICAL.search(text, max(0, start - 60), min(len(text), end + 40)))
-        figs.append(
-            Figure(
-                value,
-                m.group(0).strip(),
-                kind,
-                frozenset(left + right),
-                nouns[0] if nouns else "",
-                label,
-                bound,
-                hypothetical,
-            )
-        )
+        figs.append(Figure(value, m.group(0).strip(), kind, nouns[0] if nouns else "", label, bound, hypothetical))
     for m in re.finditer(r"\b(" + "|".join(_WEEKDAYS) + r")\b", text, re.I):
-        figs.append(Figure(float(_WEEKDAYS.index(m.group(1).lower())), m.group(1), "weekday", frozenset()))
+        figs.append(Figure(float(_WEEKDAYS.index(m.group(1).lower())), m.group(1), "weekday"))
     return figs
 
 

@@ -67,8 +67,9 @@ _QUOTE_MAP = str.maketrans({"“": '"', "”": '"'})
 _QUOTE_BOUNDARY = re.compile(r"(?<=[.!?][\"”])\s+(?=[\"“][A-Z0-9])")
 # Chinese and Japanese sentence ends, which need no space after them: the rules miss the one after a
 # closing quotation mark followed at once by the next sentence (“……一步。”市民……), except before a
-# Japanese quotative particle (「……。」と述べた) or a short Chinese attribution (“……。”他说。)
-_CJK_END = re.compile(
+# Japanese quotative particle (「……。」と述べた) or a short Chinese attribution (“……。”他说。); the
+# checker's splitter (check/retrieve.py) uses it too
+CJK_END = re.compile(
     r"(?<=[。！？][”」』])(?=[^\s”」』，、。！？とっ])(?![^。！？\s]{0,6}?(?:说|說|表示|称|稱|指出|写道|寫道)[。，,：:])"
 )
 
@@ -102,7 +103,7 @@ def _segment(text: str, start: int, end: int) -> list[tuple[int, int]]:
     for s, e in spans:
         cut = s
         for m in sorted(
-            [*_QUOTE_BOUNDARY.finditer(text, s, e), *_CJK_END.finditer(text, s, e)], key=lambda m: m.start()
+            [*_QUOTE_BOUNDARY.finditer(text, s, e), *CJK_END.finditer(text, s, e)], key=lambda m: m.start()
         ):
             if m.start() > cut:
                 out.append((cut, m.start()))

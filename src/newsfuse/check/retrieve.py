@@ -17,6 +17,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from newsfuse.brief.sentences import CJK_END, sentence_spans
 from newsfuse.extract.text import is_cut_lead
 from newsfuse.model import Article
 
@@ -30,9 +31,6 @@ Match = tuple[np.ndarray, np.ndarray, dict[str, float], float]
 _BULLET = re.compile(r"^\s*(?:[-*•‣▪–—]|\d{1,2}[.)])\s+")
 _TOKENISED_END = re.compile(r"(?<=\s[.!?])\s+(?=\S)")
 _GLUED_END = re.compile(r"(?<=[a-z0-9)\"”’][.!?])(?=[A-Z][a-z])")
-_CJK_END = re.compile(
-    r"(?<=[。！？][”」』])(?=[^\s”」』，、。！？とっ])(?![^。！？\s]{0,6}?(?:说|說|表示|称|稱|指出|写道|寫道)[。，,：:])"
-)  # see brief.sentences
 _CJK_CLOSERS = "」』）"
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _FINAL = ".!?\"”'’)。！？」』）"  # a line ending in one of these is prose, not a headline
@@ -64,7 +62,7 @@ def split_text(text: str) -> list[str]:
                 glued.append(piece)
         for piece in glued:
             for sub in _TOKENISED_END.split(piece.strip()):
-                for sub2 in (x for part in _GLUED_END.split(sub) for x in _CJK_END.split(part)):
+                for sub2 in (x for part in _GLUED_END.split(sub) for x in CJK_END.split(part)):
                     sub2 = sub2.strip()
                     if sub2 and any(c.isalnum() for c in sub2):
                         if out and not any(c.isalpha() for c in sub2):
@@ -107,8 +105,6 @@ def article_sentences(article: Article) -> list[tuple[int | None, str]]:
     cased = cased or bool(_CJK.search(text[:2000]))  # scripts without case use the brief's splitter too
     if cased:  # agree with the brief builder's sentence numbering when it is available
         try:
-            from newsfuse.brief.sentences import sentence_spans
-
             spans = sentence_spans(text)
         except Exception:  # noqa: BLE001 - fall back to our own splitter
             spans = None

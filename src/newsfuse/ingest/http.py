@@ -258,6 +258,14 @@ def address_problem(address: str) -> str | None:
     return f"{address} is {kind}" if kind else None
 
 
+def _port_problem(port: int, settings: Settings) -> str | None:
+    """Why the URL policy refuses ``port`` (None when it is allowed): below 1024 only 80 and 443, unless
+    private addresses are allowed."""
+    if settings.allow_private_addresses or port >= 1024 or port in SAFE_LOW_PORTS:
+        return None
+    return f"port {port} is not allowed (only 80, 443 and ports from 1024 up)"
+
+
 def static_url_problem(url: str, settings: Settings | None = None) -> str | None:
     """Why the URL policy refuses ``url`` before its host is looked up (scheme, credentials, port, a
     host that is an address literal or a loopback name), or None when only the lookup can tell. For
@@ -270,8 +278,8 @@ def static_url_problem(url: str, settings: Settings | None = None) -> str | None
         return exc.reason
     if settings.allow_private_addresses:
         return None
-    if port < 1024 and port not in SAFE_LOW_PORTS:
-        return f"port {port} is not allowed (only 80, 443 and ports from 1024 up)"
+    if problem := _port_problem(port, settings):
+        return problem
     if host == "localhost" or host.endswith(".localhost"):
         return f"{host} is a loopback name"
     literal = host.strip("[]").split("%", 1)[0]
@@ -326,8 +334,8 @@ def check_url(url: str, settings: Settings | None = None, resolver: Resolver | N
     """
     settings = settings or Settings()
     _scheme, host, port = _split(url)
-    if not settings.allow_private_addresses and port < 1024 and port not in SAFE_LOW_PORTS:
-        raise FetchError(f"refused: port {port} is not allowed (only 80, 443 and ports from 1024 up)", url)
+    if problem := _port_problem(port, settings):
+        raise FetchError(f"refused: {problem}", url)
     return _resolve_checked(host, port, settings, resolver or _system_resolve, url)
 
 
