@@ -80,11 +80,11 @@ def frank_cases(n: int) -> list:
 
 
 def allsides_cases(n: int) -> list:
-    from newsfuse.check.data import raw_root, read_items
+    from newsfuse.check.data import neus_crawl_path, read_items
     from newsfuse.check.retrieve import split_text
     from newsfuse.model import Article
 
-    path = raw_root() / "neus_allsides" / "allsides_raw_crawled_headline_11_2021-10-19.jsonl"
+    path = neus_crawl_path()
     cases = []
     for r in read_items(path):
         news = r.get("news") or {}

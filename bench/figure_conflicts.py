@@ -16,9 +16,9 @@ import json
 import random
 import sys
 
-from newsfuse.check.data import raw_root
+from newsfuse.check.data import neus_crawl_path
 
-CRAWL = raw_root() / "neus_allsides" / "allsides_raw_crawled_headline_11_2021-10-19.jsonl"
+CRAWL = neus_crawl_path()
 
 
 def main() -> int:

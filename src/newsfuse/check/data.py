@@ -19,6 +19,7 @@ from typing import Any
 __all__ = [
     "shared_root",
     "raw_root",
+    "neus_crawl_path",
     "Pair",
     "read_items",
     "doc_key",
@@ -43,6 +44,14 @@ def shared_root() -> Path:
 
 def raw_root() -> Path:
     return shared_root() / "data" / "raw"
+
+
+def neus_crawl_path() -> Path:
+    """The NeuS/AllSides crawl (one JSON object per story, the outlets' article bodies) in the shared data,
+    found by the pattern of its file name (the folder holds one)."""
+    folder = raw_root() / "neus_allsides"
+    found = sorted(folder.glob("allsides_raw_crawled_*.jsonl"))
+    return found[-1] if found else folder / "allsides_raw_crawled.jsonl"
 
 
 @dataclass
@@ -142,7 +151,7 @@ def load_falke() -> list[Pair]:
 
 def load_allsides_articles() -> list[dict[str, Any]]:
     """Full-body articles of the AllSides crawl: dicts with story, outlet, title, sentences (paragraphs)."""
-    path = raw_root() / "neus_allsides" / "allsides_raw_crawled_headline_11_2021-10-19.jsonl"
+    path = neus_crawl_path()
     out = []
     for r in read_items(path):
         for side, art in (r.get("news") or {}).items():

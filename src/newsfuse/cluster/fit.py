@@ -80,7 +80,9 @@ def load_allsides(jitter_hours: float = 24.0, seed: int = 0) -> tuple[list[Artic
     from datetime import datetime, timedelta
 
     rng = random.Random(seed)
-    path = SHARED_RAW / "neus_allsides" / "allsides_raw_crawled_headline_11_2021-10-19.jsonl"
+    from newsfuse.check.data import neus_crawl_path
+
+    path = neus_crawl_path()
     arts: list[Article] = []
     gold: list[str] = []
     for line in path.read_text(encoding="utf-8").splitlines():

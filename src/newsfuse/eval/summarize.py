@@ -250,7 +250,9 @@ def _bench_articles() -> list:
     arts = []
     for p in sorted((shared / "seeds").glob("*.txt")):
         arts.append(Article(id=p.stem, title="", text=p.read_text(encoding="utf-8"), outlet=p.stem[:3]))
-    raw = shared / "data" / "raw" / "neus_allsides" / "allsides_raw_crawled_headline_11_2021-10-19.jsonl"
+    from newsfuse.check.data import neus_crawl_path
+
+    raw = neus_crawl_path()
     with raw.open(encoding="utf-8") as fh:
         for line in fh:
             row = json.loads(line)
