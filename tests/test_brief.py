@@ -521,6 +521,8 @@ def test_connective_repair_goes_through_the_checker():
         ("U.S. - China talks resumed on Monday in Geneva after a pause.", None),  # not a dateline
         ("NASA said on Monday the launch would be delayed by a week.", None),
         ("PARIS — Too short.", None),  # too little would be left
+        ("SANTA FE, New Mexico — The state closed two highways on Monday.", "The state closed two highways on Monday."),
+        ("ST. LOUIS, Mo., Sept. 12 (AP) — The council met on Monday night.", "The council met on Monday night."),
     ],
 )
 def test_dateline_prefix(text, expected):
@@ -795,3 +797,20 @@ def test_a_town_in_a_dateline_is_a_place_whatever_the_tagger_said():
     ents = {e.name: e for e in build_entities([a, b], [ma, mb])}
     assert ents["Dunmore"].label == "PLACE" and ents["Dunmore"].counts == {"Valley Post": 1, "Town Crier": 1}
     assert ents["Westmarch"].label == "PLACE"
+
+
+@pytest.mark.parametrize(
+    ("mention", "name"),
+    [
+        ("Lt. Col. Ray Dunn", "Ray Dunn"),
+        ("the Rev. Alma Greer", "Alma Greer"),
+        ("Mr Osei", "Osei"),  # British style, no stop
+        ("President Dr. Ines Varga", "Ines Varga"),
+        ("Hon Hai Precision", "Hon Hai Precision"),  # a company, not "Hon." before a name
+        ("Drummond's", "Drummond"),
+    ],
+)
+def test_entity_names_lose_titles_but_not_name_words(mention, name):
+    from newsfuse.brief.entities import normalise
+
+    assert normalise(mention) == name

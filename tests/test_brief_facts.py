@@ -98,6 +98,11 @@ def test_outlets_that_count_the_same_thing_differently_make_one_conflict():
             ("A", "The motion fell short of the 40-vote threshold needed."),
             ("B", "The 35-vote minority blocked the motion."),
         ),
+        # a figure in a condition is a line drawn, not a count ("if it falls below 300 jobs")
+        (
+            ("A", "The mill will close next year, cutting about 340 jobs, the company said."),
+            ("B", "The mill must repay its grants if it falls below 300 jobs before the end of 2027."),
+        ),
         # durations: "over the next two months" / "every three months"
         (("A", "Inspectors will visit over the next two months."), ("B", "Inspectors will visit every three months.")),
         # money of different things

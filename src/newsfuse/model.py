@@ -127,6 +127,12 @@ class Citation(_Serde):
     start: int | None = None
     end: int | None = None
 
+    @classmethod
+    def to(cls, sentence: Sentence, url: str | None = None) -> Citation:
+        """A citation of ``sentence`` (of the article at ``url``)."""
+        s = sentence
+        return cls(s.article_id, s.outlet, s.index, s.text, url=url, start=s.start, end=s.end)
+
 
 @dataclass
 class KeyPoint(_Serde):

@@ -133,18 +133,11 @@ _CONNECTIVE = re.compile(
 )
 
 
-# A dateline before the first sentence ("WASHINGTON (AP) — ", "PORT HALVARD, Fla. - ", "LONDON, Jan 5
-# (Reuters) - "): page furniture
-# that a brief does not repeat. The place starts with a word of two or more capitals ("U.S. -" does not).
-_DATELINE_PREFIX = re.compile(
-    r"^[A-Z]{2,}[A-Z.'’-]*(?:\s+[A-Z]{2,}[A-Z.'’-]*){0,4}(?:,\s*[A-Z][A-Za-z.]{1,14}(?:\s+\d{1,2})?){0,2}\s*"
-    r"(?:\([^()\n]{1,40}\))?\s*[-—–]{1,2}\s*(?=[\"“A-Z0-9])"
-)
-
-
 def _undated(text: str) -> str | None:
     """``text`` without its leading dateline (None when it has none, or too little is left)."""
-    m = _DATELINE_PREFIX.match(text)
+    from newsfuse.brief.conventions import dateline
+
+    m = dateline(text)
     if not m or len(text[m.end() :].split()) < 5:
         return None
     return text[m.end() :]

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from newsfuse.brief.conventions import DATELINE, strip_honorifics
 from newsfuse.model import Article, Entity
 
 __all__ = ["Mention", "find_mentions", "build_entities", "kind_from_name", "LABELS"]
@@ -30,16 +31,12 @@ LABELS = {
     "WORK_OF_ART": "OTHER",
 }
 _KEEP = {"PERSON", "ORG", "PLACE"}
-_TITLES = re.compile(
-    r"^(?:the\s+|mr\.?\s+|mrs\.?\s+|ms\.?\s+|dr\.?\s+|sen\.?\s+|rep\.?\s+|gov\.?\s+|gen\.?\s+|president\s+|"
-    r"prime minister\s+|secretary\s+|senator\s+)+",
-    re.I,
-)
+# what may stand before any name and is not part of it (with the honorifics of ``conventions``: "Sen.", "Dr.")
+_TITLES = re.compile(r"^(?:the\s+|president\s+|prime minister\s+|secretary\s+|senator\s+)+", re.I)
 # job titles that lead a person's name in news text; stripped only from a person ("Justice Department" stays)
 _PERSON_TITLES = re.compile(
     r"^(?:mayor\s+|council(?:l)?or\s+|superintendent\s+|judge\s+|justice\s+|commissioner\s+|chancellor\s+|"
-    r"minister\s+|director\s+|professor\s+|prof\.\s+|rev\.\s+|reverend\s+|coach\s+|detective\s+|officer\s+|"
-    r"sgt\.\s+|capt\.\s+|lt\.\s+|col\.\s+)+",
+    r"minister\s+|director\s+|professor\s+|reverend\s+|coach\s+|detective\s+|officer\s+)+",
     re.I,
 )
 # The small NER model often calls a fictional or rare company, street or river a person. The last word of
@@ -148,7 +145,7 @@ def normalise(name: str) -> str:
     name = re.sub(r"(?:’s|'s|’|')$", "", name)
     if not re.search(r"\b[A-Za-z]\.[A-Za-z]\.?$", name):  # keep the stop of "U.S." and "D.C."
         name = name.rstrip(".")
-    name = _TITLES.sub("", name).strip()
+    name = strip_honorifics(_TITLES.sub("", name)).strip()  # "the Rev. Al Green", "President Dr. ..."
     return _ALIASES.get(name.lower(), name)
 
 
@@ -238,19 +235,13 @@ def _fold_variants(counts: dict[_Key, Counter], surface: dict[_Key, Counter]) ->
             surface[owners[0]] = Counter({n: c for n, c in surface[owners[0]].items() if " " in n})
 
 
-# a dateline opens a paragraph: "DUNMORE —", "TOLLERBY, Westmarch (Continental Press) —", "SALEM, Ore. -"
-_DATELINE = re.compile(
-    r"^([A-Z][A-Z .'’-]{2,40}?)(?:,\s+([A-Z][A-Za-z.' ]{1,30}?))?\s*(?:\([^)]{1,40}\))?\s*[—–-]\s", re.M
-)
-
-
 def _dateline_places(articles: list[Article]) -> set[str]:
     """Lower-cased names that a dateline gives as the place a story was filed from (the town, and the state
     or country after its comma): spaCy's small model often takes a one-word town for a person."""
     out: set[str] = set()
     for a in articles:
-        for m in _DATELINE.finditer(a.text or ""):
-            for part in m.groups():
+        for m in DATELINE.finditer(a.text or ""):
+            for part in (m.group("place"), m.group("region")):
                 if part and not re.fullmatch(r"[A-Z][a-z]{0,3}\.", part.strip()):  # not "Ore.", "Del."
                     out.add(part.strip().lower())
     return out

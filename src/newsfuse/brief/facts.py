@@ -100,6 +100,9 @@ _HYPOTHETICAL = re.compile(
     r"looking for|would need)\b",
     re.I,
 )
+# a figure in a condition is a line someone draws, not a count ("must repay the credits if it falls below 300
+# jobs", "unless more than 40 members vote"): the clause opens with "if" or "unless" before the figure
+_CONDITION = re.compile(r"\b(?:if|unless)\b[^.;:!?]{0,50}$", re.I)
 _BOUNDS = (("min", _MIN_BOUND), ("max", _MAX_BOUND), ("approx", _APPROX))
 _DURATIONS = frozenset(
     "second seconds minute minutes hour hours day days week weeks month months year years decade decades century "
@@ -117,7 +120,7 @@ class Figure:
     noun: str = ""  # the first content word after it, lower-cased: what is counted ("12 people" -> "people")
     label: bool = False  # part of a name or an address, not an amount ("Pier 9", "Local 212", "5 Foundry Lane")
     bound: str = ""  # "min": "at least 12", "more than 12"; "max": "up to 12", "nearly 12"; "approx": "about 12"
-    hypothetical: bool = False  # expected, aimed at or needed, not reported ("economists expected 500,000 jobs")
+    hypothetical: bool = False  # expected, aimed at, needed or a condition, not reported ("expected 500,000 jobs")
 
 
 def _stem(w: str) -> str:
@@ -177,6 +180,7 @@ def find_figures(text: str) -> list[Figure]:
         lead = text[max(0, start - 20) : start]
         bound = next((b for b, rx in _BOUNDS if rx.search(lead)), "")
         hypothetical = bool(_HYPOTHETICAL.search(text, max(0, start - 60), min(len(text), end + 40)))
+        hypothetical = hypothetical or bool(_CONDITION.search(text[max(0, start - 60) : start]))
         figs.append(Figure(value, m.group(0).strip(), kind, nouns[0] if nouns else "", label, bound, hypothetical))
     for m in re.finditer(r"\b(" + "|".join(_WEEKDAYS) + r")\b", text, re.I):
         figs.append(Figure(float(_WEEKDAYS.index(m.group(1).lower())), m.group(1), "weekday"))
@@ -227,16 +231,7 @@ class Fact:
 
 
 def citation(u: Unit) -> Citation:
-    s = u.sent
-    return Citation(
-        article_id=s.article_id,
-        outlet=s.outlet,
-        sentence_index=s.index,
-        text=s.text,
-        url=u.url,
-        start=s.start,
-        end=s.end,
-    )
+    return Citation.to(u.sent, u.url)
 
 
 def _entity_overlap(a: Unit, b: Unit) -> float:

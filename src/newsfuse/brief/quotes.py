@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from newsfuse.brief.conventions import HONORIFICS, strip_honorifics
 from newsfuse.model import Article, Citation, Quote, Sentence
 
 __all__ = ["RawQuote", "find_quotes", "merge_quotes"]
@@ -63,9 +64,7 @@ class RawQuote:
     url: str | None = None
 
 
-_TITLES = "Dr|Sen|Rep|Gov|Gen|Lt|Col|Capt|Sgt|Prof|Rev|Hon|Mr|Mrs|Ms|Miss|Mx|Supt|Atty|Adm|Maj|Cmdr|Pres|Insp|Det|St"
-_TITLE_WORDS = frozenset(_TITLES.split("|"))
-_LEADING_TITLE = re.compile(rf"^(?:(?:{_TITLES})\.?\s+)+(?=[A-Z])")
+_TITLE_WORDS = frozenset((*HONORIFICS, "St"))  # a stop after these is no sentence end ("St. John said")
 
 
 def _clean_speaker(who: str, persons_before: list[str]) -> str | None:
@@ -81,7 +80,7 @@ def _clean_speaker(who: str, persons_before: list[str]) -> str | None:
         if m.group(1) not in _TITLE_WORDS and not (len(m.group(1)) == 1 and m.group(1).isupper()):
             who = who[: m.start(1) + len(m.group(1))]
             break
-    who = _LEADING_TITLE.sub("", who.split(",")[0].strip(" ."))  # "Dr. Miriam Osterhout" -> "Miriam Osterhout"
+    who = strip_honorifics(who.split(",")[0].strip(" ."))  # "Dr. Miriam Osterhout" -> "Miriam Osterhout"
     return who or None
 
 
@@ -189,19 +188,6 @@ def find_quotes(article: Article, sentences: list[Sentence], persons: list[tuple
     return out
 
 
-def _citation(q: RawQuote) -> Citation:
-    s = q.sentence
-    return Citation(
-        article_id=s.article_id,
-        outlet=s.outlet,
-        sentence_index=s.index,
-        text=s.text,
-        url=q.url,
-        start=s.start,
-        end=s.end,
-    )
-
-
 def merge_quotes(raw: list[RawQuote], limit: int = 8) -> list[Quote]:
     """Merge the same quotation carried by several outlets; keep the most specific speaker."""
     groups: list[list[RawQuote]] = []
@@ -224,7 +210,7 @@ def merge_quotes(raw: list[RawQuote], limit: int = 8) -> list[Quote]:
             key = (q.sentence.article_id, q.sentence.index)
             if key not in seen:
                 seen.add(key)
-                cites.append(_citation(q))
+                cites.append(Citation.to(q.sentence, q.url))
         quotes.append(Quote(text=best.text, speaker=speaker, citations=cites))
     quotes.sort(key=lambda q: (q.speaker is None, -len({c.outlet for c in q.citations}), _first_pos(q)))
     return quotes[:limit]

@@ -1,0 +1,43 @@
+"""News-writing conventions that several parts of the brief read: honorifics before names, datelines.
+
+One definition of each, so the quotes' speakers, the entities and the synthesis' dateline cut agree on
+what a title and a dateline are.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["HONORIFICS", "DATELINE", "strip_honorifics", "dateline"]
+
+# Courtesy titles, ranks and offices written before a person's name, abbreviated ("Dr.", "Sen.", "Lt.") or,
+# for the first four, also without a stop in British style ("Mr Osei").
+HONORIFICS: tuple[str, ...] = (
+    "Mr", "Mrs", "Ms", "Dr", "Miss", "Mx", "Prof", "Rev", "Hon", "Sen", "Rep", "Gov", "Pres", "Gen", "Lt", "Col",
+    "Capt", "Sgt", "Maj", "Adm", "Cmdr", "Supt", "Atty", "Insp", "Det",
+)  # fmt: skip
+_NO_STOP = ("Mr", "Mrs", "Ms", "Dr")
+_LEADING = re.compile(r"^(?:(?:" + "|".join(HONORIFICS) + r")\.\s*|(?:" + "|".join(_NO_STOP) + r")\s+)+(?=[A-Z])")
+
+# A dateline opens a story's first paragraph: "WASHINGTON (AP) — ", "PORT HALVARD, Fla. - ",
+# "LONDON, Jan 5 (Reuters) - ", "TOLLERBY, Westmarch (Continental Press) — ". The place is one to five
+# words of capitals, the first of two or more ("U.S. - China talks" is not a dateline); a region (state,
+# country) of up to three words, a date and the agency in brackets may follow; then a dash and the text.
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
+DATELINE = re.compile(
+    r"^(?P<place>[A-Z]{2,}[A-Z.'’-]*(?:[ \t]+[A-Z]{2,}[A-Z.'’-]*){0,4})"
+    r"(?:,[ \t]*(?P<region>[A-Z][A-Za-z.'’]*(?:[ \t]+[A-Z][A-Za-z.'’]*){0,2}))?"
+    rf"(?:,?[ \t]*(?P<date>{_MONTH}[ \t]+\d{{1,2}}))?"
+    r"[ \t]*(?:\((?P<agency>[^()\n]{1,40})\))?[ \t]*[-—–]{1,2}[ \t]*(?=[\"“A-Z0-9])",
+    re.M,
+)
+
+
+def strip_honorifics(name: str) -> str:
+    """``name`` without the titles before it: "Dr. Miriam Osterhout" -> "Miriam Osterhout"."""
+    return _LEADING.sub("", name)
+
+
+def dateline(text: str) -> re.Match[str] | None:
+    """The dateline that opens ``text`` (groups ``place``, ``region``, ``date``, ``agency``), or None."""
+    return DATELINE.match(text)
