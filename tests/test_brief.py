@@ -162,6 +162,15 @@ def test_split_sentences_news_text_keeps_offsets():
             'The coach said “fine." He left the room. It rained all evening.',
             ['The coach said “fine."', "He left the room.", "It rained all evening."],
         ),
+        # a clock time goes on with its day, date or time zone; a name after it starts a sentence
+        (
+            "Police said the shots were fired at 12:04 a.m. Friday near the pier. Two men were hurt.",
+            ["Police said the shots were fired at 12:04 a.m. Friday near the pier.", "Two men were hurt."],
+        ),
+        (
+            "Polls close at 8 p.m. ET on Tuesday. The count starts at 9 p.m. May said she would wait.",
+            ["Polls close at 8 p.m. ET on Tuesday.", "The count starts at 9 p.m.", "May said she would wait."],
+        ),
         # a dash after an ordinary short sentence (not a cut dateline) starts a piece of its own
         (
             "The vote was close. — Reporting by Ann Lee; editing by Tom Hay.",
@@ -724,6 +733,27 @@ def test_coverage_terms_and_subsets():
     assert candidate_subsets([0, 1], 3, [0, 0], sims) == [(0,), (1,)]  # one fact: never both
     assert candidate_subsets([0, 1], 3, None, sims) == [(0,), (1,), (0, 1)]  # facts not enforced
     assert candidate_subsets([0, 1], 3, None, np.ones((2, 2))) == [(0,), (1,)]  # paraphrases: never both
+
+
+def test_title_bigram_term_counts_each_headline_phrase_once_per_title():
+    """A selection earns one point per title for each word pair it shares with that title (stemmed, as ROUGE-2
+    counts them); a pair two selected sentences share is counted once."""
+    from types import SimpleNamespace
+
+    from newsfuse.brief.select import bigram_set, coverage_terms
+
+    assert ("harbour", "bridg") in bigram_set("Harbour Bridges")
+    assert bigram_set("Bridge reopens!") == bigram_set("bridge, reopened") == {("bridg", "reopen")}
+    units = [
+        SimpleNamespace(text="The harbour bridge reopened on Tuesday.", pos=0),
+        SimpleNamespace(text="The harbour bridge had been shut since May.", pos=3),
+    ]
+    titles = ["Harbour bridge reopens", "Harbour bridge shut no more", ""]
+    bodies = ["a", "b", "c"]
+    terms = coverage_terms(units, np.array([0.3, 0.1]), titles, bodies, [0, 1])
+    assert terms((0,))["title_bigram"] == 3.0  # harbour bridge (2 titles) + bridge reopen (1)
+    assert terms((1,))["title_bigram"] == 2.0  # harbour bridge only: "shut since" is not "shut no"
+    assert terms((0, 1))["title_bigram"] == 3.0
 
 
 def test_text_cut_short_by_a_feed_is_never_a_point_of_the_brief():

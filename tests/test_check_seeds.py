@@ -45,22 +45,20 @@ LABELS = [
 ]
 
 # Sentences the shipped model gets wrong (measured; see MODEL_CARD.md). Empty when all agree.
-# All ten are restatements the model scores below the sentence threshold (0.642, fixed on the real
-# training sentences): the lexical features punish the summary's paraphrase and framing words, and the
-# cross-encoder (version 4) lifts some of them (sentences 5 and 10) but not over the threshold.
-# Sentence 8 (0.63) was supported (0.66) before the retrain that followed the segmentation fix.
-_THR = "the sentence threshold is 0.642"
+# All eight are restatements the model scores below the sentence threshold (0.637, fixed on the real
+# training sentences): the lexical features punish the summary's paraphrase and framing words.
+# Sentences 8 and 10 (0.63 each under the previous weights) pass since the refit that followed the
+# clock-time segmentation fix (0.64 and 0.65).
+_THR = "the sentence threshold is 0.637"
 KNOWN_MISSES: dict[int, str] = {
-    0: f"measured: unsupported (0.45; {_THR})",
-    2: f"measured: unsupported (0.41; {_THR})",
-    3: f"measured: unsupported (0.28; {_THR})",
+    0: f"measured: unsupported (0.46; {_THR})",
+    2: f"measured: unsupported (0.40; {_THR})",
+    3: f"measured: unsupported (0.34; {_THR})",
     5: f"measured: unsupported (0.59; {_THR})",
-    6: f"measured: unsupported (0.27; {_THR})",
-    7: f"measured: unsupported (0.30; {_THR})",
-    8: f"measured: unsupported (0.63; {_THR})",
-    10: f"measured: unsupported (0.63; {_THR})",
-    13: f"measured: unsupported (0.17; {_THR})",
-    14: f"measured: unsupported (0.31; {_THR})",
+    6: f"measured: unsupported (0.25; {_THR})",
+    7: f"measured: unsupported (0.34; {_THR})",
+    13: f"measured: unsupported (0.20; {_THR})",
+    14: f"measured: unsupported (0.35; {_THR})",
 }
 
 

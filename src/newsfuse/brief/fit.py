@@ -21,6 +21,11 @@ fact twice in two outlets' words (seen in the demo briefs), so the rule stays::
 
     python -m newsfuse.brief.fit ../shared/data/raw/neus_allsides/train.source \\
         ../shared/data/raw/neus_allsides/train.target --start 0 --stop 2452 --coverage
+
+``--fit`` names the terms to search (each from its hand-set start in ``_START``), ``--every N`` keeps every
+N-th story. "title_bigram" was added later with the others fixed, on every 4th train story (613):
+0 -> 0.125, train R-2 0.1870 as the fit scores it (repaired sentences unchecked; 0.1855 -> 0.1869 as the
+evaluation scores it) (``--coverage --fit title_bigram --every 4``, same paths; under 3 minutes, cache warm).
 """
 
 from __future__ import annotations
@@ -62,6 +67,11 @@ def fit_salience(source: Path, target: Path, start: int = 300, stop: int = 1000,
     return {k: round(float(v), 4) for k, v in zip(FEATURES, model.coef_, strict=True)}
 
 
+# step and starting point of each COVERAGE term the coordinate ascent can search
+_STEPS = {"salience": 1.0, "lead": 1.0, "uncorroborated": 0.1, "title_bigram": 0.25, "title": 0.25, "per_word": 0.01}
+_START = {"salience": 0.5, "lead": 0.0, "uncorroborated": 0.0, "title_bigram": 0.0, "title": 0.5, "per_word": 0.03}
+
+
 def fit_coverage(
     source: Path,
     target: Path,
@@ -71,6 +81,8 @@ def fit_coverage(
     k: int = 3,
     pool: int = 12,
     distinct_facts: bool = True,
+    fit: tuple[str, ...] = ("salience", "lead", "uncorroborated"),
+    every: int = 1,
 ) -> dict[str, float]:
     from rouge_score import rouge_scorer
 
@@ -89,10 +101,15 @@ def fit_coverage(
         from newsfuse.embed import get_encoder
 
         encoder = DiskCachedEncoder(get_encoder())
+    unknown = sorted(set(fit) - set(_STEPS))
+    if unknown:
+        raise ValueError(f"cannot fit {unknown}; the searchable terms are {sorted(_STEPS)}")
     scorer = rouge_scorer.RougeScorer(["rouge2"], use_stemmer=True)
     names = list(_SIGN)
     tables = []  # per story: (terms matrix, ROUGE-2 F1 per selection)
     for n, (parts, (_title, ref)) in enumerate(load_neus(source, target, stop)[start:stop]):
+        if n % every:
+            continue
         arts = neus_articles(parts, f"fit-{n}")
         arts = [a for a in arts if (a.text or "").strip() or (a.title or "").strip()]
         an = analyse(arts, encoder)
@@ -119,9 +136,9 @@ def fit_coverage(
         w = np.array([wts[m] for m in names])
         return float(np.mean([r[int(np.argmax(x @ w))] for x, r in tables]))
 
-    # only these are fitted; "title", "per_sentence" and "per_word" keep their hand-set values
-    steps = {"salience": 1.0, "lead": 1.0, "uncorroborated": 0.1}
-    p = {**COVERAGE, "salience": 0.5, "lead": 0.0, "uncorroborated": 0.0}  # the hand-set starting point
+    # only the terms in ``fit`` are searched, each from its starting point; the others keep their COVERAGE values
+    steps = {k: v for k, v in _STEPS.items() if k in fit}
+    p = {**COVERAGE, **{k: _START[k] for k in steps}}
     best = mean_r2(p)
     for rnd in range(6):
         improved = False
@@ -146,9 +163,21 @@ def main() -> None:
     ap.add_argument(
         "--any-facts", action="store_true", help="with --coverage: allow two sentences of one fact (not shipped)"
     )
+    ap.add_argument(
+        "--fit", default="salience,lead,uncorroborated", help="with --coverage: the COVERAGE terms to search"
+    )
+    ap.add_argument("--every", type=int, default=1, help="use every N-th story of start..stop")
     args = ap.parse_args()
     if args.coverage:
-        out = fit_coverage(args.source, args.target, args.start, args.stop, distinct_facts=not args.any_facts)
+        out = fit_coverage(
+            args.source,
+            args.target,
+            args.start,
+            args.stop,
+            distinct_facts=not args.any_facts,
+            fit=tuple(t.strip() for t in args.fit.split(",") if t.strip()),
+            every=args.every,
+        )
     else:
         out = fit_salience(args.source, args.target, args.start, args.stop)
     print(json.dumps(out, indent=2))

@@ -115,6 +115,16 @@ def _segment(text: str, start: int, end: int) -> list[tuple[int, int]]:
 # a dateline the rules cut after its state abbreviation: "DOVER, Del." / "WEST HAVEN, Conn."
 _SPLIT_DATELINE = re.compile(r"^[A-Z][A-Z .'’-]{1,40},\s+[A-Z][A-Za-z.]{1,6}\.$")
 
+# a clock time whose "a.m."/"p.m." the rules took for a sentence end, and what goes on the time: a day, a
+# date or a time zone ("at 12:04 a.m." + "Friday near the club.", "at 8 p.m." + "ET on Tuesday.")
+_CLOCK_END = re.compile(r"\b\d{1,2}(?:[:.]\d{2})?\s*[ap]\.\s?m\.$", re.I)
+_ON_THE_CLOCK = re.compile(
+    r"(?:(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b|"
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|"
+    r"Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?\s+\d|"  # a date, so "May" the name does not glue
+    r"(?:[ECMP][SD]?T|GMT|BST|UTC|CET)\b|(?:Eastern|Central|Mountain|Pacific|local)\s+time\b)"
+)
+
 
 def _repair(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
@@ -131,6 +141,8 @@ def _repair(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
                 if dangling or piece[:1] in "”’)]」』）" or (first and first.islower()):
                     glue = True
                 elif _ABBREV_END.search(prev) and first and not first.isupper():
+                    glue = True
+                elif _CLOCK_END.search(prev) and _ON_THE_CLOCK.match(piece):
                     glue = True
                 elif len(piece) <= 3 and not piece[:1].isalnum():
                     glue = True
