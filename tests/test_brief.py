@@ -744,6 +744,7 @@ def test_title_bigram_term_counts_each_headline_phrase_once_per_title():
 
     assert ("harbour", "bridg") in bigram_set("Harbour Bridges")
     assert bigram_set("Bridge reopens!") == bigram_set("bridge, reopened") == {("bridg", "reopen")}
+    assert ("à", "montréal") in bigram_set("Élection à Montréal")  # accented letters stay in their word
     units = [
         SimpleNamespace(text="The harbour bridge reopened on Tuesday.", pos=0),
         SimpleNamespace(text="The harbour bridge had been shut since May.", pos=3),

@@ -331,11 +331,12 @@ def concept_set(text: str) -> frozenset[str]:
     return frozenset(_stem_word(w) for w in content_tokens(text))
 
 
-_WORD = re.compile(r"[a-z0-9]+")
+_WORD = re.compile(r"[^\W_]+")
 
 
 def bigram_set(text: str) -> frozenset[tuple[str, str]]:
-    """Adjacent word pairs of ``text``, lower-cased and stemmed (the unit ROUGE-2 counts)."""
+    """Adjacent word pairs of ``text``, lower-cased and stemmed (the unit ROUGE-2 counts; letters of any
+    script count, where ROUGE's tokenizer keeps only a-z and 0-9)."""
     words = [_stem_word(w) for w in _WORD.findall(text.lower())]
     return frozenset(zip(words, words[1:], strict=False))
 
