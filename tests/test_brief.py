@@ -656,6 +656,30 @@ def test_markdown_and_json(brief):
     assert again == brief
 
 
+def test_a_point_whose_sources_disagree_on_a_figure_is_flagged_where_it_is_shown():
+    """A synthesis sentence or key point citing a sentence of a figure conflict carries a pointer to it in
+    every rendering; one citing no such sentence does not."""
+    from newsfuse.model import Citation, FigureConflict, KeyPoint, SynthesisSentence
+
+    hurt_a = Citation("a1", "Harbour Gazette", 0, "Twelve people were hurt in the ferry fire.")
+    hurt_b = Citation("b1", "Coast Daily", 2, "Fourteen people were treated for injuries.")
+    sailed = Citation("a1", "Harbour Gazette", 1, "The ferry sailed from Port Halvard at 9 a.m.")
+    disputed = SynthesisSentence("Twelve people were hurt in the ferry fire.", [hurt_a])
+    plain = KeyPoint("The ferry sailed from Port Halvard at 9 a.m.", [sailed])
+    conflict = FigureConflict("people hurt", {"Harbour Gazette": "Twelve", "Coast Daily": "Fourteen"}, [hurt_a, hurt_b])
+    b = Brief(
+        story_id="s", headline="Ferry fire", key_points=[plain], synthesis=[disputed], figure_conflicts=[conflict]
+    )
+    assert b.disputes(disputed) == [conflict] and b.disputes(plain) == []
+    md = to_markdown(b)
+    assert md.count("see “Figures that differ”") == 1
+    assert "hurt in the ferry fire.[^2] *(outlets give different figures" in md
+    page = to_html(b)
+    assert page.count('class="disputed"') == 1 and 'href="#figures"' in page and 'id="figures"' in page
+    b.figure_conflicts = []
+    assert 'class="disputed"' not in to_html(b) and "Figures that differ" not in to_markdown(b)
+
+
 # ----------------------------------------------------------------------------------------------- seeds
 
 

@@ -101,6 +101,9 @@ def test_story_page_sections(site):
         assert f">{heading}</h" in page, heading
     assert 'aria-label="Source 1: Harbor Ledger"' in page
     assert "about 40,000" in page and "roughly 55,000" in page
+    # the synthesis sentence on the disputed figure points to the conflict; no key point cites it
+    summary = page[page.index("The story so far") : page.index(">Key points</h")]
+    assert summary.count('class="disputed" href="#sec-figures"') == 1 and page.count('class="disputed"') == 1
     assert "Maria Okafor" in page and "Harbor Transit Authority" in page
     assert 'href="/?entity=Maria%20Okafor"' in page
     assert 'href="/check?story=s-bridge"' in page

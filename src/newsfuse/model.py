@@ -238,6 +238,12 @@ class Brief(_Serde):
     generated_at: str | None = None
     method: str = "extractive"
 
+    def disputes(self, item: KeyPoint | Quote) -> list[FigureConflict]:
+        """The figure conflicts that cite a source sentence ``item`` also cites: outlets disagree on a
+        figure of what ``item`` says, so a reader should see the conflict beside it."""
+        mine = {(c.article_id, c.sentence_index) for c in item.citations}
+        return [f for f in self.figure_conflicts if any((c.article_id, c.sentence_index) in mine for c in f.citations)]
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Brief:
         return cls(

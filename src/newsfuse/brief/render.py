@@ -13,7 +13,7 @@ import json
 import re
 from urllib.parse import urlsplit
 
-from newsfuse.model import Brief, Citation
+from newsfuse.model import Brief, Citation, KeyPoint
 
 __all__ = ["to_markdown", "to_html", "to_json", "citation_index"]
 
@@ -43,9 +43,16 @@ def _md(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
+_DISPUTED = "outlets give different figures: see “Figures that differ”"
+
+
 def _md_cites(cites: list[Citation], nums: dict[tuple, int]) -> str:
     refs = sorted({nums[(c.article_id, c.sentence_index)] for c in cites if (c.article_id, c.sentence_index) in nums})
     return "".join(f"[^{n}]" for n in refs)
+
+
+def _md_disputed(brief: Brief, item: KeyPoint) -> str:
+    return f" *({_DISPUTED})*" if brief.disputes(item) else ""
 
 
 def to_markdown(brief: Brief) -> str:
@@ -55,11 +62,15 @@ def to_markdown(brief: Brief) -> str:
         out += [f"*{len(brief.outlets)} outlet(s): {_md(', '.join(brief.outlets))}*", ""]
     if brief.key_points:
         out += ["## Key points", ""]
-        out += [f"- {_md(k.text)} {_md_cites(k.citations, nums)}".rstrip() for k in brief.key_points]
+        out += [
+            f"- {_md(k.text)} {_md_cites(k.citations, nums)}{_md_disputed(brief, k)}".rstrip() for k in brief.key_points
+        ]
         out.append("")
     if brief.synthesis:
         out += ["## Summary", ""]
-        out.append(" ".join(f"{_md(s.text)}{_md_cites(s.citations, nums)}" for s in brief.synthesis))
+        out.append(
+            " ".join(f"{_md(s.text)}{_md_cites(s.citations, nums)}{_md_disputed(brief, s)}" for s in brief.synthesis)
+        )
         out.append("")
     if brief.quotes:
         out += ["## Quotes", ""]
@@ -148,6 +159,12 @@ def _html_cites(cites: list[Citation], nums: dict[tuple, int]) -> str:
     return '<sup class="cite">[' + ", ".join(parts) + "]</sup>"
 
 
+def _html_disputed(brief: Brief, item: KeyPoint) -> str:
+    if not brief.disputes(item):
+        return ""
+    return f' <a class="disputed" href="#figures">({_e(_DISPUTED)})</a>'
+
+
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;
 line-height:1.5;color:#1d1d1f}
@@ -155,6 +172,7 @@ h1{font-size:1.6rem;line-height:1.25}h2{font-size:1.1rem;margin-top:1.8rem;borde
 sup.cite a{text-decoration:none;color:#06c}blockquote{margin:.6rem 0;padding-left:.8rem;border-left:3px solid #ccc}
 .meta{color:#666;font-size:.9rem}.outlet{font-weight:600}table{border-collapse:collapse}
 td,th{padding:.2rem .6rem;border-bottom:1px solid #eee;text-align:left}.terms{color:#555}
+a.disputed{color:#8a5a00;font-size:.9rem}
 """
 
 
@@ -166,11 +184,15 @@ def to_html(brief: Brief, *, standalone: bool = True) -> str:
         h.append(f'<p class="meta">{len(brief.outlets)} outlet(s): {_e(", ".join(brief.outlets))}</p>')
     if brief.key_points:
         h.append("<h2>Key points</h2><ul>")
-        h += [f"<li>{_e(k.text)}{_html_cites(k.citations, nums)}</li>" for k in brief.key_points]
+        h += [
+            f"<li>{_e(k.text)}{_html_cites(k.citations, nums)}{_html_disputed(brief, k)}</li>" for k in brief.key_points
+        ]
         h.append("</ul>")
     if brief.synthesis:
         h.append("<h2>Summary</h2><p>")
-        h.append(" ".join(f"{_e(s.text)}{_html_cites(s.citations, nums)}" for s in brief.synthesis))
+        h.append(
+            " ".join(f"{_e(s.text)}{_html_cites(s.citations, nums)}{_html_disputed(brief, s)}" for s in brief.synthesis)
+        )
         h.append("</p>")
     if brief.quotes:
         h.append("<h2>Quotes</h2>")
@@ -190,7 +212,7 @@ def to_html(brief: Brief, *, standalone: bool = True) -> str:
             h.append(f'<li><span class="outlet">{_e(outlet)}</span>: {_e(k.text)}{_html_cites(k.citations, nums)}</li>')
         h.append("</ul>")
     if brief.figure_conflicts:
-        h.append("<h2>Figures that differ</h2><ul>")
+        h.append('<h2 id="figures">Figures that differ</h2><ul>')
         for f in brief.figure_conflicts:
             vals = "; ".join(f"{_e(o)}: {_e(v)}" for o, v in sorted(f.values.items()))
             h.append(f"<li>{_e(f.description)} — {vals}{_html_cites(f.citations, nums)}</li>")
