@@ -673,7 +673,7 @@ def test_a_point_whose_sources_disagree_on_a_figure_is_flagged_where_it_is_shown
     assert b.disputes(disputed) == [conflict] and b.disputes(plain) == []
     md = to_markdown(b)
     assert md.count("see “Figures that differ”") == 1
-    assert "hurt in the ferry fire.[^2] *(outlets give different figures" in md
+    assert "hurt in the ferry fire.[^2] *(Outlets give different figures here: see “Figures that differ”)*" in md
     page = to_html(b)
     assert page.count('class="disputed"') == 1 and 'href="#figures"' in page and 'id="figures"' in page
     b.figure_conflicts = []

@@ -43,7 +43,7 @@ def _md(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
-_DISPUTED = "outlets give different figures: see “Figures that differ”"
+_DISPUTED = "Outlets give different figures here"  # the web page's marker says the same
 
 
 def _md_cites(cites: list[Citation], nums: dict[tuple, int]) -> str:
@@ -52,7 +52,7 @@ def _md_cites(cites: list[Citation], nums: dict[tuple, int]) -> str:
 
 
 def _md_disputed(brief: Brief, item: KeyPoint) -> str:
-    return f" *({_DISPUTED})*" if brief.disputes(item) else ""
+    return f" *({_DISPUTED}: see “Figures that differ”)*" if brief.disputes(item) else ""
 
 
 def to_markdown(brief: Brief) -> str:
