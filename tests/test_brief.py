@@ -171,6 +171,24 @@ def test_split_sentences_news_text_keeps_offsets():
             "Polls close at 8 p.m. ET on Tuesday. The count starts at 9 p.m. May said she would wait.",
             ["Polls close at 8 p.m. ET on Tuesday.", "The count starts at 9 p.m.", "May said she would wait."],
         ),
+        (
+            "Polls close at 8 p.m. Eastern Standard Time. Counting starts later.",
+            ["Polls close at 8 p.m. Eastern Standard Time.", "Counting starts later."],
+        ),
+        # what only looks like a day, a date or a zone starts a sentence of its own
+        (
+            "Kickoff was at 7 p.m. Friday's game was cancelled. The clinic opens at 9 a.m. CT scans come later.",
+            [
+                "Kickoff was at 7 p.m.",
+                "Friday's game was cancelled.",
+                "The clinic opens at 9 a.m.",
+                "CT scans come later.",
+            ],
+        ),
+        (
+            "The office shut at 5 p.m. June 2020 was the worst month.",
+            ["The office shut at 5 p.m.", "June 2020 was the worst month."],
+        ),
         # a dash after an ordinary short sentence (not a cut dateline) starts a piece of its own
         (
             "The vote was close. — Reporting by Ann Lee; editing by Tom Hay.",
@@ -661,16 +679,20 @@ def test_a_point_whose_sources_disagree_on_a_figure_is_flagged_where_it_is_shown
     every rendering; one citing no such sentence does not."""
     from newsfuse.model import Citation, FigureConflict, KeyPoint, SynthesisSentence
 
-    hurt_a = Citation("a1", "Harbour Gazette", 0, "Twelve people were hurt in the ferry fire.")
+    hurt_a = Citation("a1", "Harbour Gazette", 0, "12 people were hurt in the ferry fire.")
     hurt_b = Citation("b1", "Coast Daily", 2, "Fourteen people were treated for injuries.")
     sailed = Citation("a1", "Harbour Gazette", 1, "The ferry sailed from Port Halvard at 9 a.m.")
-    disputed = SynthesisSentence("Twelve people were hurt in the ferry fire.", [hurt_a])
+    disputed = SynthesisSentence("12 people were hurt in the ferry fire.", [hurt_a])
     plain = KeyPoint("The ferry sailed from Port Halvard at 9 a.m.", [sailed])
-    conflict = FigureConflict("people hurt", {"Harbour Gazette": "Twelve", "Coast Daily": "Fourteen"}, [hurt_a, hurt_b])
+    conflict = FigureConflict("people hurt", {"Harbour Gazette": "12", "Coast Daily": "Fourteen"}, [hurt_a, hurt_b])
     b = Brief(
         story_id="s", headline="Ferry fire", key_points=[plain], synthesis=[disputed], figure_conflicts=[conflict]
     )
-    assert b.disputes(disputed) == [conflict] and b.disputes(plain) == []
+    # cites a sentence of the conflict but states none of its figures: nothing to flag
+    about = KeyPoint("Outlets disagree on how many were hurt.", [hurt_a, hurt_b])
+    assert b.disputes(disputed) == [conflict] and b.disputes(plain) == [] and b.disputes(about) == []
+    assert b.disputes(KeyPoint("Some 12 people were hurt.", [hurt_a])) == [conflict]
+    assert b.disputes(KeyPoint("In 2012 people were hurt.", [hurt_a])) == []  # "12" inside a longer number
     md = to_markdown(b)
     assert md.count("see “Figures that differ”") == 1
     assert "hurt in the ferry fire.[^2] *(Outlets give different figures here: see “Figures that differ”)*" in md

@@ -179,7 +179,8 @@ def _bridge_brief(arts: list[Article]) -> Brief:
             SynthesisSentence(closed.text, closed.citations),
             SynthesisSentence(inspection.text, inspection.citations),
             SynthesisSentence(
-                "Outlets disagree on how many vehicles use the bridge each day.", [cite(hl, 2), cite(ng, 1)]
+                "About 40,000 vehicles cross the bridge every day, according to the transport department.",
+                [cite(hl, 2), cite(ng, 1)],
             ),
         ],
         quotes=[

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -219,6 +220,12 @@ class Story(_Serde):
     merged_into: str | None = None
 
 
+def _states(text: str, figure: str) -> bool:
+    """Whether ``text`` states ``figure`` as written (case aside), not inside a longer number or word."""
+    figure = figure.strip()
+    return bool(figure) and re.search(rf"(?<![\w.,]){re.escape(figure)}(?!\w|[.,]\d)", text, re.I) is not None
+
+
 @dataclass
 class Brief(_Serde):
     """Everything newsfuse says about one story."""
@@ -239,10 +246,17 @@ class Brief(_Serde):
     method: str = "extractive"
 
     def disputes(self, item: KeyPoint | Quote) -> list[FigureConflict]:
-        """The figure conflicts that cite a source sentence ``item`` also cites: outlets disagree on a
-        figure of what ``item`` says, so a reader should see the conflict beside it."""
+        """The figure conflicts ``item`` takes a side in: a conflict that cites a source sentence ``item``
+        also cites, and one of whose figures ``item``'s text states ("about 40,000"). A reader should see
+        the conflict beside it. An item that cites such a sentence but states none of its figures is not
+        flagged."""
         mine = {(c.article_id, c.sentence_index) for c in item.citations}
-        return [f for f in self.figure_conflicts if any((c.article_id, c.sentence_index) in mine for c in f.citations)]
+        return [
+            f
+            for f in self.figure_conflicts
+            if any((c.article_id, c.sentence_index) in mine for c in f.citations)
+            and any(_states(item.text, v) for v in f.values.values())
+        ]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Brief:

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from newsfuse.model import Brief, Citation, KeyPoint
 
-__all__ = ["to_markdown", "to_html", "to_json", "citation_index"]
+__all__ = ["to_markdown", "to_html", "to_json", "citation_index", "DISPUTED"]
 
 
 def citation_index(brief: Brief) -> list[Citation]:
@@ -43,7 +43,8 @@ def _md(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
-_DISPUTED = "Outlets give different figures here"  # the web page's marker says the same
+# the marker beside a sentence whose figure outlets dispute (``Brief.disputes``); the web page uses it too
+DISPUTED = "Outlets give different figures here"
 
 
 def _md_cites(cites: list[Citation], nums: dict[tuple, int]) -> str:
@@ -52,7 +53,7 @@ def _md_cites(cites: list[Citation], nums: dict[tuple, int]) -> str:
 
 
 def _md_disputed(brief: Brief, item: KeyPoint) -> str:
-    return f" *({_DISPUTED}: see “Figures that differ”)*" if brief.disputes(item) else ""
+    return f" *({DISPUTED}: see “Figures that differ”)*" if brief.disputes(item) else ""
 
 
 def to_markdown(brief: Brief) -> str:
@@ -162,7 +163,7 @@ def _html_cites(cites: list[Citation], nums: dict[tuple, int]) -> str:
 def _html_disputed(brief: Brief, item: KeyPoint) -> str:
     if not brief.disputes(item):
         return ""
-    return f' <a class="disputed" href="#figures">({_e(_DISPUTED)})</a>'
+    return f' <a class="disputed" href="#figures">({_e(DISPUTED)})</a>'
 
 
 _CSS = """

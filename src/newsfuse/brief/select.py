@@ -9,7 +9,8 @@ second sentence does not repeat the first, and ordered with the main event first
 The synthesis of a multi-article story is chosen by :func:`coverage_select` instead (corroborated
 concept coverage). Issue 5 refitted it on NeuS train: the salience weight 0.5 -> 5.5 and a cost of
 0.1 per concept only one article uses (see ``COVERAGE``). NeuS val (``newsfuse eval summarize``):
-R-1 0.4144 -> 0.4148, R-2 0.1907 -> 0.1913, headline R-2 0.2158 unchanged.
+R-1 0.4144 -> 0.4148, R-2 0.1907 -> 0.1913, headline R-2 0.2158 unchanged. Later it also counted the
+word pairs a selection shares with the outlets' titles ("title_bigram"; see ``COVERAGE``).
 
 :func:`standalone_problem` used to reject every sentence opening with "Former" ("Former President
 Barack Obama said ...") as a back-reference like "the former". Fixing that raised the synthesis' R-2
@@ -423,8 +424,9 @@ def coverage_select(
 
     A concept (stemmed content word) is worth one point per additional article that mentions it
     (so words only one outlet uses are worth nothing, and cost ``uncorroborated``) plus a bonus per
-    title that uses it. A set of sentences is scored by the concepts it covers, plus its salience and
-    a bonus per article lead, minus a cost per sentence and per word: a sentence is only added when it
+    title that uses it. A set of sentences is scored by the concepts it covers, plus its salience, a
+    bonus per article lead and one per title for each word pair it shares with that title, minus a
+    cost per sentence and per word: a sentence is only added when it
     brings enough corroborated content. With ``distinct_facts`` (the default) no two sentences of one
     fact (``groups``) are chosen; without it they may be (the concepts they share count once), and
     near-paraphrases (similarity >= ``max_sim``) never are. Exhaustive over the

@@ -116,13 +116,18 @@ def _segment(text: str, start: int, end: int) -> list[tuple[int, int]]:
 _SPLIT_DATELINE = re.compile(r"^[A-Z][A-Z .'’-]{1,40},\s+[A-Z][A-Za-z.]{1,6}\.$")
 
 # a clock time whose "a.m."/"p.m." the rules took for a sentence end, and what goes on the time: a day, a
-# date or a time zone ("at 12:04 a.m." + "Friday near the club.", "at 8 p.m." + "ET on Tuesday.")
+# date or a time zone ("at 12:04 a.m." + "Friday near the club.", "at 8 p.m." + "ET on Tuesday."). What
+# only looks like one starts a sentence: "Friday's game ...", "June 2020 was ...", "CT scans ...".
 _CLOCK_END = re.compile(r"\b\d{1,2}(?:[:.]\d{2})?\s*[ap]\.\s?m\.$", re.I)
+_WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
 _ON_THE_CLOCK = re.compile(
-    r"(?:(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b|"
+    rf"(?:{_WEEKDAY}\b(?!['’]s)|"
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|"
-    r"Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?\s+\d|"  # a date, so "May" the name does not glue
-    r"(?:[ECMP][SD]?T|GMT|BST|UTC|CET)\b|(?:Eastern|Central|Mountain|Pacific|local)\s+time\b)"
+    r"Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?\s+\d{1,2}(?!\d)|"  # a day of a month: not "May" the name, not a year
+    # a zone code, then the end of the sentence, a mark or a word that goes on with the time
+    r"(?:[ECMP][SD]?T|GMT|BST|UTC|CET)(?=\s*(?:$|[,;:.!?)\]—–-]|(?:on|in|at|to|and|or|until|through|when|with|from|"
+    rf"for|by|this|tonight|today|tomorrow|{_WEEKDAY})\b))|"
+    r"(?:Eastern|Central|Mountain|Pacific)\s+(?:[Ss]tandard\s+|[Dd]aylight\s+)?[Tt]ime\b)"
 )
 
 

@@ -19,6 +19,7 @@ import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from ..brief.render import DISPUTED
 from ..model import Brief, Citation
 from .security import SESSION_COOKIE, ApiError, client_key
 from .service import NewsService, SourceSpec, StoryFilter, clip, coverage, headline, parse_time, root_of
@@ -127,7 +128,7 @@ def make_templates() -> jinja2.Environment:
         undefined=jinja2.ChainableUndefined,
     )
     env.filters.update(safe_url=safe_url, fmt_time=fmt_time, ago=ago, iso=iso, initials=initials, pct=pct)
-    env.globals.update(asset_version=_asset_version(), headline=headline)
+    env.globals.update(asset_version=_asset_version(), headline=headline, disputed_text=DISPUTED)
     return env
 
 
