@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -49,7 +48,10 @@ SHARED_RAW = Path(__file__).resolve().parents[4] / "shared" / "data" / "raw"
 
 # -- data -----------------------------------------------------------------------------------------
 def load_neus(split: str = "train", limit: int | None = None, seed: int = 0) -> tuple[list[Article], list[str]]:
-    """NeuS clusters: one line per story, ``TITLE=> ... ARTICLE=> ...`` parts joined by `` [SEP] ``."""
+    """NeuS clusters: one line per story, in the format ``newsfuse.eval.summarize`` reads (its parts are
+    the outlets' articles; a part without a title and a text is skipped)."""
+    from newsfuse.eval.summarize import NEUS_PART, NEUS_SEP
+
     path = SHARED_RAW / "neus_allsides" / f"{split}.source"
     lines = path.read_text(encoding="utf-8").splitlines()
     idx = list(range(len(lines)))
@@ -58,8 +60,8 @@ def load_neus(split: str = "train", limit: int | None = None, seed: int = 0) -> 
     arts: list[Article] = []
     gold: list[str] = []
     for i in idx:
-        for j, part in enumerate(lines[i].split(" [SEP] ")):
-            m = re.match(r"\s*TITLE=>\s*(.*?)\s*ARTICLE=>\s*(.*)$", part, re.S)
+        for j, part in enumerate(lines[i].split(NEUS_SEP)):
+            m = NEUS_PART.match(part)
             if not m:
                 continue
             title, body = m.group(1).strip().rstrip("."), m.group(2).strip()

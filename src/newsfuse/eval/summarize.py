@@ -31,14 +31,19 @@ from typing import Annotated
 import numpy as np
 import typer
 
-__all__ = ["command", "load_neus", "neus_articles", "rouge_scores", "DiskCachedEncoder"]
+__all__ = ["command", "load_neus", "neus_articles", "rouge_scores", "DiskCachedEncoder", "NEUS_SEP", "NEUS_PART"]
 
 DEFAULT_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "raw" / "neus_allsides"
 CACHE = Path(__file__).resolve().parents[3] / "data_local" / "brief" / "embeddings.pkl"
 
 
+# the NeuS line format: a story's parts joined by NEUS_SEP, each part a title and a text after their markers
+NEUS_SEP = " [SEP] "
+NEUS_PART = re.compile(r"\s*TITLE=>\s*(.*?)\s*ARTICLE=>\s*(.*)$", re.S)
+
+
 def _parse_part(part: str) -> tuple[str, str]:
-    m = re.match(r"\s*TITLE=>\s*(.*?)\s*ARTICLE=>\s*(.*)$", part, re.S)
+    m = NEUS_PART.match(part)
     if not m:
         return "", part.strip()
     return m.group(1).strip(), m.group(2).strip()
@@ -54,7 +59,7 @@ def load_neus(
         raise typer.BadParameter(f"{source} has {len(src)} lines but {target} has {len(tgt)}")
     out = []
     for s, t in zip(src, tgt, strict=True):
-        parts = [_parse_part(p) for p in s.split(" [SEP] ") if p.strip()]
+        parts = [_parse_part(p) for p in s.split(NEUS_SEP) if p.strip()]
         out.append((parts, _parse_part(t)))
         if limit and len(out) >= limit:
             break
