@@ -195,6 +195,33 @@ def test_list_of_links_is_not_an_article():
     assert err.value.reason == "not an article page (mostly short lines: links or labels)"
 
 
+def test_a_page_too_large_for_trafilatura_is_read_by_its_paragraphs():
+    """An article inside a huge link farm (over MAX_ELEMENTS elements once scripts are gone) keeps its
+    paragraphs and its metadata; the links in the navigation are not text."""
+    from newsfuse.extract.html import MAX_ELEMENTS
+
+    n = MAX_ELEMENTS // 2 + 10  # two elements per link
+    farm = "".join(f"<li><a href='/tag/{i}'>Tag number {i}</a></li>" for i in range(n))
+    html = page(STORY).replace("<nav>", f"<nav><ul>{farm}</ul>")
+    art = extract_article(html_doc(html))
+    assert art.extra["extraction"] == "trafilatura-paragraphs"
+    assert art.title == TITLE and art.outlet == "Coast Courier"
+    assert art.text.split("\n") == STORY
+    # the same page with a small navigation goes through trafilatura as before
+    small = extract_article(html_doc(page(STORY).replace("<nav>", f"<nav><ul>{farm[:2000]}</ul>")))
+    assert small.extra["extraction"] in {"trafilatura-precision", "trafilatura-balanced"}
+    assert small.text == art.text
+
+
+def test_a_large_page_without_paragraphs_is_a_clear_skip():
+    from newsfuse.extract.html import MAX_ELEMENTS
+
+    cells = "".join(f"<tr><td>{i}</td><td>row {i}</td></tr>" for i in range(MAX_ELEMENTS // 3 + 10))
+    with pytest.raises(ExtractError) as err:
+        extract_article(html_doc(f"<html><head><title>Data</title></head><body><table>{cells}</table></body></html>"))
+    assert err.value.reason == f"no text (a page of over {MAX_ELEMENTS:,} elements without paragraphs)"
+
+
 def test_short_page_is_rejected_with_length():
     with pytest.raises(ExtractError) as err:
         extract_article(html_doc(page(["The ferry terminal opens next week, officials said on Friday."])))

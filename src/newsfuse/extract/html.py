@@ -8,6 +8,11 @@ The body text comes from trafilatura (Barbaresi 2021), run on a tree parsed once
   precision mode sometimes discards a whole short page), again in the balanced mode, keeping whichever
   cleaned output is longer.
 
+A page with more than ``MAX_ELEMENTS`` elements once scripts and styles are gone (a link farm, a table dump:
+real article pages here have under 2,000) is not given to trafilatura, whose time grows with the tree
+(about 3 s for 40,000 elements, so half a minute for a 10 MB page). Its text is read from its
+paragraphs instead (mode ``paragraphs``), which takes a fraction of a second at any size.
+
 Metadata is read directly from the parsed tree (OpenGraph / Twitter / Dublin Core / schema.org JSON-LD /
 ``<title>`` / ``<time>``), which is cheaper than trafilatura's full metadata pass; htmldate only runs
 when the page declares no date at all. The first paragraph is dropped when it merely repeats the headline,
@@ -130,6 +135,7 @@ def _deep_parser():  # noqa: ANN202
     )
 
 
+MAX_ELEMENTS = 30_000  # larger trees are read paragraph by paragraph, not by trafilatura (see the module doc)
 MAX_DEEP_CHARS = 2_000_000  # pages parsed again without the depth limit are at most this long
 
 
@@ -413,6 +419,32 @@ def _strip_inert(tree) -> None:  # noqa: ANN001
     etree.strip_elements(tree, *_INERT, etree.Comment, etree.ProcessingInstruction, with_tail=False)
 
 
+def _count_elements(tree, stop: int) -> int:  # noqa: ANN001
+    """Elements in the tree, counting no further than ``stop``."""
+    n = 0
+    for _ in tree.iter():
+        n += 1
+        if n >= stop:
+            break
+    return n
+
+
+def _paragraphs(tree) -> list[str]:  # noqa: ANN001
+    """The text of each ``<p>`` outside navigation, headers, footers and asides, in page order: the plain
+    reading of a page too large for trafilatura."""
+    out = []
+    for p in tree.iter("p"):
+        if any(a.tag in _NOT_BODY for a in p.iterancestors()):
+            continue
+        text = " ".join(p.text_content().split())
+        if text:
+            out.append(text)
+    return out
+
+
+_NOT_BODY = frozenset({"nav", "header", "footer", "aside", "form", "menu"})
+
+
 def _trafilatura_text(tree, url: str | None, precision: bool) -> str:  # noqa: ANN001
     from trafilatura import bare_extraction
 
@@ -450,6 +482,24 @@ def extract_html(
     published = meta["published"] or _find_date(tree)
     _strip_inert(tree)
     title = meta["title"]
+    if _count_elements(tree, stop=MAX_ELEMENTS + 1) > MAX_ELEMENTS:
+        removed_p: list[tuple[str, str]] = []
+        paras = _paragraphs(tree)
+        if not paras:
+            raise _Failure(f"no text (a page of over {MAX_ELEMENTS:,} elements without paragraphs)")
+        lines = _polish("\n".join(paras), meta, removed_p) if polish else paras
+        return HtmlExtraction(
+            text="\n".join(lines),
+            title=title,
+            author=meta["author"],
+            published=published,
+            sitename=meta["sitename"],
+            language=meta["language"],
+            description=meta["description"],
+            declared_url=meta["declared_url"],
+            mode="paragraphs",
+            removed=removed_p,
+        )
 
     def run(favor_precision: bool, removed: list[tuple[str, str]], tree=tree) -> list[str]:  # noqa: ANN001
         text = _trafilatura_text(tree, url, precision=favor_precision)
