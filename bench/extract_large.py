@@ -33,7 +33,9 @@ def page(shape: str, n: int) -> str:
     head = "<html><head><title>Bridge to close for repairs</title></head><body>"
     if shape == "related":
         body = "".join(f"<p>{p}</p>" for p in PARAS)
-        return f"{head}<div class='related'><ul>{links}</ul></div><article><h1>Bridge</h1>{body}</article></body></html>"
+        return (
+            f"{head}<div class='related'><ul>{links}</ul></div><article><h1>Bridge</h1>{body}</article></body></html>"
+        )
     if shape == "farm":
         return f"{head}<div><ul>{links}</ul></div><p>{PARAS[0]}</p></body></html>"
     rows = "".join(f"<tr><td>{i}</td><td>row {i}</td></tr>" for i in range(n))
