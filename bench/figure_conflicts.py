@@ -1,12 +1,15 @@
 """Print the figure conflicts newsfuse's briefs find in real multi-outlet stories, for reading.
 
-Usage: python bench/figure_conflicts.py [--stories 300] [--seed 3]
+Usage: python bench/figure_conflicts.py [--stories 300] [--seed 3] [--only-one]
 
 The stories are AllSides issues from the NeuS crawl (read from ../shared at run time): each has a left,
 centre and right outlet's article, of which the crawl keeps the first paragraphs. Stories with at least
 two articles of 40 words or more are shuffled with ``--seed`` and briefed (no claim checker: conflicts do
 not depend on it). Every conflict is printed with its citations, then the counts. There is no gold
 standard for conflicts, so precision is judged by reading the output (README gives our reading).
+
+With ``--only-one`` it prints each brief's "Reported by one outlet only" list instead, for the same kind of
+reading.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--stories", type=int, default=300)
     ap.add_argument("--seed", type=int, default=3)
+    ap.add_argument("--only-one", action="store_true", help='print the "one outlet only" lists instead')
     args = ap.parse_args()
     if not CRAWL.is_file():
         print(f"needs {CRAWL} (the shared evaluation data)", file=sys.stderr)
@@ -50,14 +54,19 @@ def main() -> int:
             continue
         stories += 1
         brief = build_brief(str(row["id"]), arts, encoder=encoder)
-        for c in brief.figure_conflicts:
+        if args.only_one:
+            print(f"[{row['id']}] {row.get('issue', '')}")
+            for k in brief.only_one:
+                conflicts += 1
+                print(f"      {k.citations[0].outlet}: {k.text[:220]}")
+        for c in [] if args.only_one else brief.figure_conflicts:
             conflicts += 1
             print(f"[{row['id']}] {c.description}")
             for cite in c.citations:
                 print(f"      {cite.outlet}: {cite.text[:220]}")
         if stories >= args.stories:
             break
-    print(f"{stories} stories, {conflicts} figure conflicts")
+    print(f"{stories} stories, {conflicts} {'items reported by one outlet' if args.only_one else 'figure conflicts'}")
     return 0
 
 

@@ -230,6 +230,61 @@ def test_only_one_skips_what_another_outlet_says_in_other_words():
     assert len(only_one(facts, units, scores, n_outlets=2)) == 3  # the old call listed all three
 
 
+def test_only_one_skips_a_lead_that_folds_in_another_outlets_shorter_report():
+    """The long lead holds B's whole sentence, though B's holds few of the lead's words: the pay promise is
+    B's report too, so A does not report it alone; A's own detail about the second shift stays."""
+    from newsfuse.brief.compare import only_one
+
+    lead = (
+        "Kettleby said Friday it would keep paying the roughly 220 employees of its Redwater center for at least "
+        "four weeks after a fire on Thursday evening destroyed the warehouse and its stock."
+    )
+    shift = "A second shift of 35 drivers was moved to the Linden Ridge depot on Saturday."
+    short = "Kettleby has said it will pay the 220 employees for at least four weeks."
+
+    def shown(b_text: str, sim: float, b_title: bool = False) -> list[str]:
+        units = _units([("A", lead), ("A", shift), ("B", b_text)])
+        units[2].is_title = b_title
+        units[2].last = True  # B's one sentence ends its article
+        facts = [Fact(members=[i], outlets=[u.outlet]) for i, u in enumerate(units)]
+        fsim = np.full((3, 3), 0.2)
+        fsim[0, 2] = fsim[2, 0] = sim  # a long sentence and a short one: their vectors are only so close
+        return [p.text for p in only_one(facts, units, np.array([1.0, 0.5, 0.6]), n_outlets=2, fsim=fsim)]
+
+    assert shown(short, 0.65) == [shift]  # B's sentence is said by A, and A's lead by B
+    # not when the two are not similar enough to be one report, nor when B's sentence is a headline or was
+    # cut short (what it reports is unknown)
+    assert lead in shown(short, 0.5)
+    assert lead in shown(short, 0.65, b_title=True)
+    assert lead in shown("Kettleby has said it will pay the 220 employees for at least four weeks, but...", 0.65)
+    # nor when B's sentence holds words of its own
+    assert lead in shown("Kettleby will pay the 220 employees while its insurer and the state fire marshal "
+                         "study the sprinkler records.", 0.65)  # fmt: skip
+
+
+def test_only_one_ranks_an_outlets_own_words_first_and_gives_every_outlet_a_say():
+    from newsfuse.brief.compare import only_one
+
+    units = _units(
+        [
+            ("A", "The fire destroyed the warehouse on Foundry Lane on Thursday, 3 hours after it started."),
+            ("A", "Inspectors cited the owner twice in 2024 for blocked exits and poor ammonia training."),
+            ("A", "The union said 23 members were on the overnight shift."),
+            ("B", "Firefighters fought the fire at the warehouse on Foundry Lane for 5 hours on Thursday."),
+            ("C", "Port officials moved 40 containers of frozen fish to Northquay by barge."),
+        ]
+    )
+    facts = [Fact(members=[i], outlets=[u.outlet]) for i, u in enumerate(units)]
+    scores = np.array([1.0, 0.6, 0.5, 0.2, 0.3])
+    fsim = np.full((5, 5), 0.1)  # nothing close enough to be said elsewhere
+    shown = [(p.citations[0].outlet, p.text) for p in only_one(facts, units, scores, n_outlets=3, fsim=fsim, limit=3)]
+    # A's most salient sentence shares most of its words with B's and falls behind A's own report; with a
+    # limit of three, B and C still get their one each before A's second
+    assert shown[0] == ("A", units[1].text)
+    assert {o for o, _ in shown} == {"A", "B", "C"}
+    assert ("A", units[0].text) not in shown and ("A", units[2].text) not in shown
+
+
 @pytest.mark.parametrize(
     ("opinion", "neutral"),
     [

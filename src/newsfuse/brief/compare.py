@@ -16,7 +16,7 @@ from collections import Counter
 import numpy as np
 
 from newsfuse.brief.facts import STOPWORDS, Fact, Unit, citation, disputes, tokens
-from newsfuse.brief.select import standalone_problem
+from newsfuse.brief.select import concept_set, standalone_problem
 from newsfuse.model import Article, KeyPoint, OutletFraming
 
 __all__ = ["agreement", "only_one", "framing", "distinctive_terms"]
@@ -35,6 +35,12 @@ AGREE_SIM = 0.72  # a fact's sentence must be this close to the one shown to cou
 # similarity plus the share of its content words found there reaches this (set by reading the demo corpus's
 # briefs: the restatements there score 1.13-1.74, different facts on the same story up to 1.10)
 SAID_ELSEWHERE = 1.1
+# a longer sentence holds another outlet's shorter one (see _said_elsewhere): set by reading the demo corpus's
+# briefs and 13 AllSides stories (the shorter sentence restated: share 0.70-0.89 at similarity 0.67-0.78;
+# different facts up to share 0.82 at similarity 0.47, or 0.60 at 0.69)
+RESTATED_SHARE = 0.7
+RESTATED_SIM = 0.6
+MIN_RESTATED = 5  # stemmed content words a shorter sentence needs to take a fact away from a longer one
 
 
 def _disagrees(a: Unit, b: Unit) -> bool:
@@ -92,17 +98,45 @@ def _informative(u: Unit) -> bool:
     return bool(u.entities or u.figures) and len(u.toks) >= 5
 
 
-def _said_elsewhere(k: int, units: list[Unit], fsim: np.ndarray) -> bool:
-    """Whether another outlet has a sentence close to unit ``k``: its fact similarity plus the share of
-    ``k``'s content words it holds reaches ``SAID_ELSEWHERE``."""
+def _said_elsewhere(k: int, units: list[Unit], fsim: np.ndarray, concepts: list[frozenset[str]]) -> bool:
+    """Whether another outlet reports unit ``k``'s fact, by one of two tests against each of its sentences:
+
+    * theirs holds much of ``k``: fact similarity plus the share of ``k``'s content words found in it reaches
+      ``SAID_ELSEWHERE``;
+    * ``k`` holds theirs: a lead that folds another outlet's shorter report into one long sentence ("Thick
+      smoke ... closed Highway 14 for about three hours on Thursday evening and drifted over ..." against
+      "Smoke from the fire closed Highway 14 for about three hours on Thursday night."). The first test
+      misses it, as most of the long sentence's words are not in the short one. Here ``RESTATED_SHARE`` of
+      the other sentence's stemmed content words (``concepts``) must be in ``k`` and the two must be at
+      least ``RESTATED_SIM`` similar. A sentence of fewer than ``MIN_RESTATED`` words, a headline (it names
+      the story's core) and a sentence cut short ("The vote on his $1.2 trillion bill has...": what it
+      reports is unknown) do not take a fact away from ``k`` this way."""
     mine = set(units[k].toks)
+    if not mine:
+        return False
     for j, u in enumerate(units):
         if u.outlet == units[k].outlet:
             continue
-        shared = len(mine & set(u.toks)) / len(mine) if mine else 0.0
-        if fsim[k, j] + shared >= SAID_ELSEWHERE:
+        if fsim[k, j] + len(mine & set(u.toks)) / len(mine) >= SAID_ELSEWHERE:
+            return True
+        theirs = concepts[j]
+        if u.is_title or u.cut_off or len(theirs) < MIN_RESTATED or fsim[k, j] < RESTATED_SIM:
+            continue
+        if len(theirs & concepts[k]) / len(theirs) >= RESTATED_SHARE:
             return True
     return False
+
+
+def _unique_weight(k: int, units: list[Unit], scores: np.ndarray, concepts: list[frozenset[str]]) -> float:
+    """How much a sentence adds that no other outlet says: its salience times the share of its stemmed
+    content words that no other outlet's sentences use. Salience alone ranks first the sentences most like
+    the other outlets' (a lead restating the story, with one detail of its own); this ranks first the
+    salient sentences whose words are their outlet's own."""
+    mine = concepts[k]
+    if not mine:
+        return 0.0
+    elsewhere = set().union(*(c for u, c in zip(units, concepts, strict=True) if u.outlet != units[k].outlet))
+    return float(scores[k]) * len(mine - elsewhere) / len(mine)
 
 
 def only_one(
@@ -114,27 +148,32 @@ def only_one(
     texts: dict[int, str] | None = None,
     fsim: np.ndarray | None = None,
 ) -> list[KeyPoint]:
-    """Facts only one outlet reports, best first, at most two per outlet so every outlet gets a say.
+    """Facts only one outlet reports, best first (:func:`_unique_weight`): each outlet's best before any
+    outlet's second, and at most two per outlet, so every outlet gets a say.
 
     ``texts`` as in :func:`agreement`. With ``fsim``, a sentence is left out when another outlet has one
     close to it (:func:`_said_elsewhere`), even if the two were not grouped as one fact."""
     if n_outlets < 2:
         return []
     singles = [f for f in facts if len(f.outlets) == 1 and _informative(units[f.members[0]])]
+    concepts = [concept_set(u.text) for u in units]
     if fsim is not None:  # not when another outlet has a sentence close to it (a looser test than the facts')
-        singles = [f for f in singles if not _said_elsewhere(f.members[0], units, fsim)]
-    singles.sort(key=lambda f: -max(scores[k] for k in f.members))
-    per: Counter = Counter()
-    out = []
-    for f in singles:
-        k = f.members[0]
-        if per[units[k].outlet] >= 2:
-            continue
-        per[units[k].outlet] += 1
-        out.append(KeyPoint(text=(texts or {}).get(k, units[k].text), citations=[citation(units[k])]))
-        if len(out) >= limit:
+        singles = [f for f in singles if not _said_elsewhere(f.members[0], units, fsim, concepts)]
+    ranked = sorted((f.members[0] for f in singles), key=lambda k: -_unique_weight(k, units, scores, concepts))
+    # each outlet's best first, then second bests, so every outlet with something of its own gets a say
+    firsts: dict[str, int] = {}
+    for k in ranked:
+        firsts.setdefault(units[k].outlet, k)
+    picked = list(firsts.values())[:limit]
+    per = Counter(units[k].outlet for k in picked)
+    for k in ranked:
+        if len(picked) >= limit:
             break
-    return out
+        if k not in picked and per[units[k].outlet] < 2:
+            per[units[k].outlet] += 1
+            picked.append(k)
+    picked.sort(key=ranked.index)
+    return [KeyPoint(text=(texts or {}).get(k, units[k].text), citations=[citation(units[k])]) for k in picked]
 
 
 # words too general to say anything about how an outlet frames a story, and abbreviated titles
