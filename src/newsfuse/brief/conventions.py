@@ -1,14 +1,21 @@
-"""News-writing conventions that several parts of the brief read: honorifics before names, datelines.
+"""News-writing conventions that several parts of the brief read: honorifics before names, datelines,
+the names of days and months.
 
 One definition of each, so the quotes' speakers, the entities and the synthesis' dateline cut agree on
-what a title and a dateline are.
+what a title and a dateline are, and the sentence splitter and the figures on what a day or a month is.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["HONORIFICS", "DATELINE", "strip_honorifics", "dateline"]
+__all__ = ["HONORIFICS", "DATELINE", "WEEKDAYS", "MONTHS", "strip_honorifics", "dateline"]
+
+WEEKDAYS: tuple[str, ...] = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTHS: tuple[str, ...] = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+    "December",
+)  # fmt: skip
 
 # Courtesy titles, ranks and offices written before a person's name, abbreviated ("Dr.", "Sen.", "Lt.") or,
 # for the first four, also without a stop in British style ("Mr Osei").
@@ -23,7 +30,7 @@ _LEADING = re.compile(r"^(?:(?:" + "|".join(HONORIFICS) + r")\.\s*|(?:" + "|".jo
 # "LONDON, Jan 5 (Reuters) - ", "TOLLERBY, Westmarch (Continental Press) — ". The place is one to five
 # words of capitals, the first of two or more ("U.S. - China talks" is not a dateline); a region (state,
 # country) of up to three words, a date and the agency in brackets may follow; then a dash and the text.
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
+_MONTH = r"(?:" + "|".join(m[:3] for m in MONTHS) + r")[a-z]*\.?"  # "Jan", "Jan.", "January", "Sept."
 DATELINE = re.compile(
     r"^(?P<place>[A-Z]{2,}[A-Z.'’-]*(?:[ \t]+[A-Z]{2,}[A-Z.'’-]*){0,4})"
     r"(?:,[ \t]*(?P<region>[A-Z][A-Za-z.'’]*(?:[ \t]+[A-Z][A-Za-z.'’]*){0,2}))?"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from newsfuse.brief.conventions import WEEKDAYS
 from newsfuse.model import Citation, FigureConflict, Sentence
 
 __all__ = [
@@ -108,7 +109,7 @@ _DURATIONS = frozenset(
     "second seconds minute minutes hour hours day days week weeks month months year years decade decades century "
     "centuries time times".split()
 )
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WEEKDAYS = tuple(d.lower() for d in WEEKDAYS)
 _FIG_STOP = STOPWORDS | {"than", "nearly", "about", "around", "least", "more", "less", "over", "some", "almost"}
 
 

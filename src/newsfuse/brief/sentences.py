@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from newsfuse.brief.conventions import MONTHS, WEEKDAYS
 from newsfuse.model import Article, Sentence
 
 __all__ = ["split_sentences", "sentence_spans"]
@@ -119,11 +120,11 @@ _SPLIT_DATELINE = re.compile(r"^[A-Z][A-Z .'’-]{1,40},\s+[A-Z][A-Za-z.]{1,6}\.
 # date or a time zone ("at 12:04 a.m." + "Friday near the club.", "at 8 p.m." + "ET on Tuesday."). What
 # only looks like one starts a sentence: "Friday's game ...", "June 2020 was ...", "CT scans ...".
 _CLOCK_END = re.compile(r"\b\d{1,2}(?:[:.]\d{2})?\s*[ap]\.\s?m\.$", re.I)
-_WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_WEEKDAY = "(?:" + "|".join(WEEKDAYS) + ")"
+_MONTH = "(?:" + "|".join(MONTHS) + "|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)"
 _ON_THE_CLOCK = re.compile(
     rf"(?:{_WEEKDAY}\b(?!['’]s)|"
-    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|"
-    r"Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?\s+\d{1,2}(?!\d)|"  # a day of a month: not "May" the name, not a year
+    rf"{_MONTH}\.?\s+\d{{1,2}}(?!\d)|"  # a day of a month: not "May" the name, not a year
     # a zone code, then the end of the sentence, a mark or a word that goes on with the time
     r"(?:[ECMP][SD]?T|GMT|BST|UTC|CET)(?=\s*(?:$|[,;:.!?)\]—–-]|(?:on|in|at|to|and|or|until|through|when|with|from|"
     rf"for|by|this|tonight|today|tomorrow|{_WEEKDAY})\b))|"
