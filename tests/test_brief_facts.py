@@ -231,8 +231,9 @@ def test_only_one_skips_what_another_outlet_says_in_other_words():
 
 
 def test_only_one_skips_a_lead_that_folds_in_another_outlets_shorter_report():
-    """The long lead holds B's whole sentence, though B's holds few of the lead's words: the pay promise is
-    B's report too, so A does not report it alone; A's own detail about the second shift stays."""
+    """The long lead holds B's whole sentence (made up to clear the threshold), though B's holds few of the
+    lead's words: the pay promise is B's report too, so A does not report it alone; A's own detail about the
+    second shift stays."""
     from newsfuse.brief.compare import only_one
 
     lead = (
@@ -257,9 +258,12 @@ def test_only_one_skips_a_lead_that_folds_in_another_outlets_shorter_report():
     assert lead in shown(short, 0.5)
     assert lead in shown(short, 0.65, b_title=True)
     assert lead in shown("Kettleby has said it will pay the 220 employees for at least four weeks, but...", 0.65)
-    # nor when B's sentence holds words of its own
+    # nor when B's sentence holds words of its own: 6 of 9 stemmed words in the lead is under 70%
+    assert lead in shown("Kettleby will pay the 220 employees for four weeks, insurers and auditors reviewed.", 0.65)
     assert lead in shown("Kettleby will pay the 220 employees while its insurer and the state fire marshal "
                          "study the sprinkler records.", 0.65)  # fmt: skip
+    # nor when it is too slight: four words, all in the lead
+    assert lead in shown("Kettleby pays 220 employees.", 0.65)
 
 
 def test_only_one_ranks_an_outlets_own_words_first_and_gives_every_outlet_a_say():
@@ -283,6 +287,13 @@ def test_only_one_ranks_an_outlets_own_words_first_and_gives_every_outlet_a_say(
     assert shown[0] == ("A", units[1].text)
     assert {o for o, _ in shown} == {"A", "B", "C"}
     assert ("A", units[0].text) not in shown and ("A", units[2].text) not in shown
+    # with room for more, A's second comes in, and the list is shown in rank order, not outlet by outlet
+    shown = [(p.citations[0].outlet, p.text) for p in only_one(facts, units, scores, n_outlets=3, fsim=fsim)]
+    assert len(shown) == 4 and [o for o, _ in shown].count("A") == 2
+    assert shown[:2] == [("A", units[1].text), ("A", units[2].text)]
+    # salience can be negative: the ranking is the same with every score shifted below zero
+    low = [(p.citations[0].outlet, p.text) for p in only_one(facts, units, scores - 2.0, n_outlets=3, fsim=fsim)]
+    assert low == shown
 
 
 @pytest.mark.parametrize(

@@ -195,22 +195,45 @@ def test_list_of_links_is_not_an_article():
     assert err.value.reason == "not an article page (mostly short lines: links or labels)"
 
 
+def _farm(n: int) -> str:
+    return "".join(f"<li><a href='/tag/{i}'>Tag number {i}</a></li>" for i in range(n))
+
+
 def test_a_page_too_large_for_trafilatura_is_read_by_its_paragraphs():
-    """An article inside a huge link farm (over MAX_ELEMENTS elements once scripts are gone) keeps its
-    paragraphs and its metadata; the links in the navigation are not text."""
+    """An article beside a huge link list (over MAX_ELEMENTS elements once scripts are gone) keeps its
+    paragraphs and its metadata; paragraphs in the navigation, the footer and a comment block are not text."""
     from newsfuse.extract.html import MAX_ELEMENTS
 
-    n = MAX_ELEMENTS // 2 + 10  # two elements per link
-    farm = "".join(f"<li><a href='/tag/{i}'>Tag number {i}</a></li>" for i in range(n))
-    html = page(STORY).replace("<nav>", f"<nav><ul>{farm}</ul>")
+    farm = _farm(MAX_ELEMENTS // 2 + 10)  # two elements per link
+    head = '<meta name="author" content="Jo Marsh"><meta property="article:published_time" content="2024-03-05">'
+    html = (
+        page(STORY, head=head)
+        .replace("<nav>", f"<nav><p>Sign in to read more from Coast Courier today</p><ul>{farm}</ul>")
+        .replace("<footer>", "<footer><p>Copyright Coast Courier, all rights reserved worldwide.</p>")
+        .replace("</article>", "</article><div class='comments'><p>Great story, thanks for writing it!</p></div>")
+    )
     art = extract_article(html_doc(html))
-    assert art.extra["extraction"] == "trafilatura-paragraphs"
-    assert art.title == TITLE and art.outlet == "Coast Courier"
+    assert art.extra["extraction"] == "paragraphs"
+    assert art.title == TITLE and art.outlet == "Coast Courier" and art.author == "Jo Marsh"
+    assert art.published.startswith("2024-03-05")
     assert art.text.split("\n") == STORY
-    # the same page with a small navigation goes through trafilatura as before
-    small = extract_article(html_doc(page(STORY).replace("<nav>", f"<nav><ul>{farm[:2000]}</ul>")))
+    # the same page with a small link list goes through trafilatura, to the same text
+    small = extract_article(html_doc(html.replace(farm, farm[:2000])))
     assert small.extra["extraction"] in {"trafilatura-precision", "trafilatura-balanced"}
     assert small.text == art.text
+
+
+def test_a_large_page_inside_one_form_keeps_its_article():
+    """Some sites wrap the whole page in one <form> (ASP.NET): its paragraphs are the article."""
+    from newsfuse.extract.html import MAX_ELEMENTS
+
+    body = "".join(f"<p>{p}</p>" for p in STORY)
+    html = (
+        f"<html><head><title>{TITLE}</title></head><body><form id='aspnetForm'>"
+        f"<ul>{_farm(MAX_ELEMENTS // 2 + 10)}</ul><div class='story'>{body}</div></form></body></html>"
+    )
+    art = extract_article(html_doc(html))
+    assert art.extra["extraction"] == "paragraphs" and art.text.split("\n") == STORY
 
 
 def test_a_large_page_without_paragraphs_is_a_clear_skip():
@@ -219,7 +242,7 @@ def test_a_large_page_without_paragraphs_is_a_clear_skip():
     cells = "".join(f"<tr><td>{i}</td><td>row {i}</td></tr>" for i in range(MAX_ELEMENTS // 3 + 10))
     with pytest.raises(ExtractError) as err:
         extract_article(html_doc(f"<html><head><title>Data</title></head><body><table>{cells}</table></body></html>"))
-    assert err.value.reason == f"no text (a page of over {MAX_ELEMENTS:,} elements without paragraphs)"
+    assert err.value.reason.startswith(f"no text (a page of over {MAX_ELEMENTS:,} elements with no paragraphs")
 
 
 def test_short_page_is_rejected_with_length():

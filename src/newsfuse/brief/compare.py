@@ -129,16 +129,24 @@ def _said_elsewhere(k: int, units: list[Unit], fsim: np.ndarray, concepts: list[
     return False
 
 
-def _unique_weight(k: int, units: list[Unit], scores: np.ndarray, concepts: list[frozenset[str]]) -> float:
-    """How much a sentence adds that no other outlet says: its salience times the share of its stemmed
-    content words that no other outlet's sentences use. Salience alone ranks first the sentences most like
-    the other outlets' (a lead restating the story, with one detail of its own); this ranks first the
-    salient sentences whose words are their outlet's own."""
-    mine = concepts[k]
-    if not mine:
-        return 0.0
-    elsewhere = set().union(*(c for u, c in zip(units, concepts, strict=True) if u.outlet != units[k].outlet))
-    return float(scores[k]) * len(mine - elsewhere) / len(mine)
+def _unique_weights(
+    cands: list[int], units: list[Unit], scores: np.ndarray, concepts: list[frozenset[str]]
+) -> dict[int, float]:
+    """How much each candidate adds that no other outlet says: its salience (shifted to start at zero, as
+    salience can be negative) times the share of its stemmed content words that no other outlet's sentences
+    use. Salience alone ranks first the sentences most like the other outlets' (a lead restating the story,
+    with one detail of its own); this ranks first the salient sentences whose words are their outlet's own."""
+    users: dict[str, set[str]] = {}  # concept -> the outlets whose sentences use it
+    for u, c in zip(units, concepts, strict=True):
+        for w in c:
+            users.setdefault(w, set()).add(u.outlet)
+    floor = min([0.0, *(float(scores[k]) for k in cands)])
+    out = {}
+    for k in cands:
+        mine = concepts[k]
+        own = sum(1 for w in mine if users[w] == {units[k].outlet})
+        out[k] = (float(scores[k]) - floor) * own / len(mine) if mine else 0.0
+    return out
 
 
 def only_one(
@@ -150,8 +158,9 @@ def only_one(
     texts: dict[int, str] | None = None,
     fsim: np.ndarray | None = None,
 ) -> list[KeyPoint]:
-    """Facts only one outlet reports, best first (:func:`_unique_weight`): each outlet's best before any
-    outlet's second, and at most two per outlet, so every outlet gets a say.
+    """Facts only one outlet reports, at most ``limit``, shown best first (:func:`_unique_weights`). They are
+    chosen so that every outlet gets a say: each outlet's best is taken before any outlet's second, and no
+    outlet has more than two.
 
     ``texts`` as in :func:`agreement`. With ``fsim``, a sentence is left out when another outlet has one
     close to it (:func:`_said_elsewhere`), even if the two were not grouped as one fact."""
@@ -161,8 +170,10 @@ def only_one(
     concepts = [concept_set(u.text) for u in units]
     if fsim is not None:  # not when another outlet has a sentence close to it (a looser test than the facts')
         singles = [f for f in singles if not _said_elsewhere(f.members[0], units, fsim, concepts)]
-    ranked = sorted((f.members[0] for f in singles), key=lambda k: -_unique_weight(k, units, scores, concepts))
-    # each outlet's best first, then second bests, so every outlet with something of its own gets a say
+    cands = [f.members[0] for f in singles]
+    weight = _unique_weights(cands, units, scores, concepts)
+    ranked = sorted(cands, key=lambda k: (-weight[k], -scores[k]))
+    # each outlet's best is taken first, then second bests; the chosen are shown in rank order
     firsts: dict[str, int] = {}
     for k in ranked:
         firsts.setdefault(units[k].outlet, k)

@@ -306,7 +306,8 @@ def _read_html(parts: _Parts, html: str, url: str | None, settings: Settings) ->
     parts.outlet = parts.outlet or found.sitename
     parts.declared_language = found.language
     parts.declared_url = found.declared_url
-    parts.extra.setdefault("extraction", f"trafilatura-{found.mode}")
+    # paragraphs mode reads <p> elements itself (a page too large for trafilatura)
+    parts.extra.setdefault("extraction", found.mode if found.mode == "paragraphs" else f"trafilatura-{found.mode}")
     if found.description:
         parts.extra.setdefault("description", found.description)
 
