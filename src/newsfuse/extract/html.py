@@ -432,7 +432,7 @@ def _count_elements(tree, stop: int) -> int:  # noqa: ANN001
 
 
 _NOT_BODY = frozenset({"nav", "header", "footer", "aside", "menu"})
-_NOT_BODY_NAME = re.compile(r"comment|related|teaser|promo|recommend|newsletter|share|social", re.I)
+_NOT_BODY_NAME = re.compile(r"comment|related|teaser|promo|recommend", re.I)
 
 
 def _paragraphs(tree) -> list[str]:  # noqa: ANN001
