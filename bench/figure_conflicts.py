@@ -40,7 +40,7 @@ def main() -> int:
     rows = [json.loads(line) for line in CRAWL.open(encoding="utf-8")]
     random.Random(args.seed).shuffle(rows)
     encoder = get_encoder()
-    stories = conflicts = 0
+    stories = shown = 0
     for row in rows:
         arts = []
         for side, item in row["news"].items():
@@ -57,16 +57,17 @@ def main() -> int:
         if args.only_one:
             print(f"[{row['id']}] {row.get('issue', '')}")
             for k in brief.only_one:
-                conflicts += 1
                 print(f"      {k.citations[0].outlet}: {k.text[:220]}")
-        for c in [] if args.only_one else brief.figure_conflicts:
-            conflicts += 1
-            print(f"[{row['id']}] {c.description}")
-            for cite in c.citations:
-                print(f"      {cite.outlet}: {cite.text[:220]}")
+            shown += len(brief.only_one)
+        else:
+            for c in brief.figure_conflicts:
+                print(f"[{row['id']}] {c.description}")
+                for cite in c.citations:
+                    print(f"      {cite.outlet}: {cite.text[:220]}")
+            shown += len(brief.figure_conflicts)
         if stories >= args.stories:
             break
-    print(f"{stories} stories, {conflicts} {'items reported by one outlet' if args.only_one else 'figure conflicts'}")
+    print(f"{stories} stories, {shown} {'items reported by one outlet' if args.only_one else 'figure conflicts'}")
     return 0
 
 
