@@ -160,6 +160,23 @@ def test_only_a_tree_cut_at_the_depth_limit_is_parsed_again(monkeypatch):
         extract_article(html_doc(deep))
 
 
+def test_a_huge_page_cut_at_the_depth_limit_is_read_again_by_paragraphs():
+    """A page too large for trafilatura (over MAX_ELEMENTS elements) is read from its paragraphs; when its story
+    sits under hundreds of unclosed tags, libxml2's first tree ends before it, and the page is parsed again."""
+    from newsfuse.extract import html as html_mod
+
+    links = "".join(f"<li><a href='/t/{i}'>tag {i}</a></li>" for i in range(html_mod.MAX_ELEMENTS // 2 + 10))
+    body = "".join(f"<p>{p}</p>" for p in STORY)
+    page_html = f"<html><head><title>{TITLE}</title></head><body><ul>{links}</ul>{'<font>' * 400}{body}</body></html>"
+    art = extract_article(html_doc(page_html))
+    assert art.extra["extraction"] == "paragraphs-deep"
+    for para in STORY:
+        assert para in art.text
+    # the same page without the unclosed tags is read in one pass
+    flat = extract_article(html_doc(page_html.replace("<font>", "")))
+    assert flat.extra["extraction"] == "paragraphs" and flat.text == art.text
+
+
 def test_a_broken_install_is_an_error_not_a_skipped_page(monkeypatch):
     # justext (inside trafilatura) imports lxml.html.clean; when that package is missing every page
     # failed as "unparseable HTML" and a whole corpus was silently skipped. It must fail loudly.
@@ -373,6 +390,26 @@ def test_is_cut_lead():
     assert not is_cut_lead(cut, "A different opening sentence about something else entirely, at length.")
     assert not is_cut_lead("Ferry pier to close for two years", first)  # a real headline
     assert not is_cut_lead("…", first)
+
+
+def test_derived_title_leaves_out_the_dateline():
+    from newsfuse.extract.text import derive_title, is_cut_lead
+
+    lead = (
+        "PORT HALVARD, Fla. (Continental Press) — Harbour town residents packed the community hall on Tuesday "
+        "night to argue over the council's plan to close the old ferry pier for two years."
+    )
+    cut = derive_title(lead)
+    assert cut.startswith("Harbour town residents packed") and cut.endswith("…")
+    assert is_cut_lead(cut, lead + " More text follows here.")  # still known as the text's own opening
+    assert derive_title("WASHINGTON — The Senate passed the bill on Friday.") == "The Senate passed the bill on Friday"
+    # not a dateline: a place pair in the sentence itself, or a dateline with nothing after it
+    assert derive_title("U.S. - China talks resume in Geneva on Monday.") == "U.S. - China talks resume in Geneva on Monday"
+    assert derive_title("LONDON —") == "LONDON —"
+    # through extraction: a titleless text file
+    raw = RawDocument(kind="text", location="c.txt", payload=("\n\n".join([lead, *STORY[1:]])).encode())
+    art = extract_article(raw)
+    assert art.title.startswith("Harbour town residents") and art.text.startswith("PORT HALVARD, Fla.")
 
 
 def test_text_without_headline_gets_derived_title():

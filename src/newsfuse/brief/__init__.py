@@ -135,7 +135,7 @@ _CONNECTIVE = re.compile(
 
 def _undated(text: str) -> str | None:
     """``text`` without its leading dateline (None when it has none, or too little is left)."""
-    from newsfuse.brief.conventions import dateline
+    from newsfuse.conventions import dateline
 
     m = dateline(text)
     if not m or len(text[m.end() :].split()) < 5:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from newsfuse.brief.conventions import DATELINE, strip_honorifics
+from newsfuse.conventions import DATELINE, strip_honorifics
 from newsfuse.model import Article, Entity
 
 __all__ = ["Mention", "find_mentions", "build_entities", "kind_from_name", "LABELS"]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from newsfuse.brief.conventions import WEEKDAYS
+from newsfuse.conventions import WEEKDAYS
 from newsfuse.model import Citation, FigureConflict, Sentence
 
 __all__ = [

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from newsfuse.brief.conventions import HONORIFICS, strip_honorifics
+from newsfuse.conventions import HONORIFICS, strip_honorifics
 from newsfuse.model import Article, Citation, Quote, Sentence
 
 __all__ = ["RawQuote", "find_quotes", "merge_quotes"]

@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from newsfuse.brief.conventions import MONTHS, WEEKDAYS
+from newsfuse.conventions import MONTHS, WEEKDAYS
 from newsfuse.model import Article, Sentence
 
 __all__ = ["split_sentences", "sentence_spans"]

@@ -307,7 +307,8 @@ def _read_html(parts: _Parts, html: str, url: str | None, settings: Settings) ->
     parts.declared_language = found.language
     parts.declared_url = found.declared_url
     # paragraphs mode reads <p> elements itself (a page too large for trafilatura)
-    parts.extra.setdefault("extraction", found.mode if found.mode == "paragraphs" else f"trafilatura-{found.mode}")
+    mode = found.mode
+    parts.extra.setdefault("extraction", mode if mode.startswith("paragraphs") else f"trafilatura-{mode}")
     if found.description:
         parts.extra.setdefault("description", found.description)
 

@@ -13,7 +13,9 @@ real article pages here have under 2,000) is not given to trafilatura, whose tim
 (about 3 s for 40,000 elements, so half a minute for a 10 MB page). Its text is read from its
 paragraphs instead (mode ``paragraphs``): those of the largest ``<article>`` or ``<main>`` when the page
 has one, leaving out navigation, headers, footers, asides and blocks named as comments, related links or
-teasers. That takes under a second for a 10 MB page.
+teasers. That takes under a second for a 10 MB page. When libxml2 cut such a tree at its depth limit
+(hundreds of unclosed tags) and the paragraphs come to less than an article, the page is parsed again
+without the limit and read the same way (mode ``paragraphs-deep``).
 
 Metadata is read directly from the parsed tree (OpenGraph / Twitter / Dublin Core / schema.org JSON-LD /
 ``<title>`` / ``<time>``), which is cheaper than trafilatura's full metadata pass; htmldate only runs
@@ -494,7 +496,16 @@ def extract_html(
     published = meta["published"] or _find_date(tree)
     _strip_inert(tree)
     if _count_elements(tree, stop=MAX_ELEMENTS + 1) > MAX_ELEMENTS:
-        paras = _paragraphs(tree)
+        paras, mode = _paragraphs(tree), "paragraphs"
+        if fallback and sum(map(len, paras)) < min_chars and _depth(tree, stop=255) >= 255:
+            # cut at libxml2's depth limit: parse again without it. Reading paragraphs costs time in
+            # proportion to the page, not to its depth, so no size bound is needed here
+            deep_tree = parse_html(html, deep=True)
+            if deep_tree is not None:
+                _strip_inert(deep_tree)
+                deep_paras = _paragraphs(deep_tree)
+                if sum(map(len, deep_paras)) > sum(map(len, paras)):
+                    paras, mode = deep_paras, "paragraphs-deep"
         if not paras:
             raise _Failure(
                 f"no text (a page of over {MAX_ELEMENTS:,} elements with no paragraphs outside navigation, "
@@ -502,7 +513,7 @@ def extract_html(
             )
         removed_p: list[tuple[str, str]] = []
         lines = _polish("\n".join(paras), meta, removed_p) if polish else paras
-        return _result(lines, meta, published, "paragraphs", removed_p)
+        return _result(lines, meta, published, mode, removed_p)
 
     def run(favor_precision: bool, removed: list[tuple[str, str]], tree=tree) -> list[str]:  # noqa: ANN001
         text = _trafilatura_text(tree, url, precision=favor_precision)

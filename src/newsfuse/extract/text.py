@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from newsfuse.conventions import dateline
+
 __all__ = [
     "split_headline",
     "derive_title",
@@ -99,9 +101,15 @@ def first_sentence(paragraph: str) -> str:
     return paragraph.strip()
 
 
+def _without_dateline(paragraph: str) -> str:
+    m = dateline(paragraph)
+    return paragraph[m.end() :] if m and paragraph[m.end() :].strip() else paragraph
+
+
 def derive_title(paragraph: str, limit: int = DERIVED_TITLE_CHARS) -> str:
-    """A headline-like title from the opening of a titleless text."""
-    sentence = first_sentence(paragraph)
+    """A headline-like title from the opening of a titleless text, without its dateline ("LAKESIDE — Staff
+    at the hospital are ..." gives "Staff at the hospital are ...")."""
+    sentence = first_sentence(_without_dateline(paragraph))
     if len(sentence) > limit:
         cut = sentence[: limit + 1]
         cut = cut[: cut.rfind(" ")] if " " in cut[limit // 2 :] else cut[:limit]
@@ -116,13 +124,14 @@ def is_cut_lead(title: str, text: str) -> bool:
     """Whether ``title`` is the opening of ``text`` cut off with an ellipsis, as :func:`derive_title`
     makes it for a long first sentence: a fragment of the text, not a headline of its own.
 
-    A real headline that ends in "…" and repeats the text's opening words counts as cut too; the words
-    are compared as written, so a title cut inside a word still matches."""
+    A real headline that ends in "…" and repeats the text's opening words (with or without its dateline)
+    counts as cut too; the words are compared as written, so a title cut inside a word still matches."""
     title = (title or "").strip()
     if not title.endswith("…"):
         return False
     head = " ".join(title[:-1].split())
-    return bool(head) and " ".join((text or "")[: 2 * len(title) + 20].split()).startswith(head)
+    opening = " ".join((text or "")[: 2 * len(title) + 80].split())
+    return bool(head) and (opening.startswith(head) or _without_dateline(opening).startswith(head))
 
 
 def unwrap(lines: list[str]) -> list[str]:

@@ -1,10 +1,11 @@
-"""News-writing conventions that several parts of the brief read: honorifics before names, datelines,
-the names of days and months.
+"""News-writing conventions that several stages read: honorifics before names, datelines, the names of
+days and months.
 
-One definition of each for the brief's modules, so the quotes' speakers, the entities and the synthesis'
-dateline cut agree on what a title and a dateline are, and the sentence splitter and the figures on what a
-day or a month is. (Other stages keep lists of their own: the extraction rules, the clustering's dates and
-the checker's features and perturbations, each with its own needs.)
+One definition of each, so the quotes' speakers, the entities and the synthesis' dateline cut agree on what
+a title and a dateline are, the sentence splitter and the figures on what a day or a month is, and a
+titleless article's derived title leaves out the dateline the brief leaves out. (Other stages keep lists of
+their own: the extraction rules, the clustering's dates and the checker's features and perturbations, each
+with its own needs.)
 """
 
 from __future__ import annotations
