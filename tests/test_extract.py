@@ -404,7 +404,10 @@ def test_derived_title_leaves_out_the_dateline():
     assert is_cut_lead(cut, lead + " More text follows here.")  # still known as the text's own opening
     assert derive_title("WASHINGTON — The Senate passed the bill on Friday.") == "The Senate passed the bill on Friday"
     # not a dateline: a place pair in the sentence itself, or a dateline with nothing after it
-    assert derive_title("U.S. - China talks resume in Geneva on Monday.") == "U.S. - China talks resume in Geneva on Monday"
+    assert (
+        derive_title("U.S. - China talks resume in Geneva on Monday.")
+        == "U.S. - China talks resume in Geneva on Monday"
+    )
     assert derive_title("LONDON —") == "LONDON —"
     # through extraction: a titleless text file
     raw = RawDocument(kind="text", location="c.txt", payload=("\n\n".join([lead, *STORY[1:]])).encode())
