@@ -857,6 +857,28 @@ def test_entity_spellings_with_a_middle_initial_or_as_an_acronym_are_one_entity(
     assert ents["Kessington Regional Transit"].counts == {"Valley Post": 3, "Town Crier": 2}
 
 
+def test_a_surname_joins_its_person_when_the_full_name_is_also_written_with_a_middle_name():
+    """Before the middle-name spellings were folded first, "Cuomo" had two candidate owners ("Andrew M. Cuomo",
+    "Andrew Cuomo") and stayed a third entity (seen in AllSides stories)."""
+    from newsfuse.brief.entities import build_entities
+
+    a = Article(id="m1", title="", outlet="Times", text="Gov. Andrew M. Cuomo spoke. Ronna Romney McDaniel agreed.")
+    b = Article(
+        id="m2", title="", outlet="Journal", text="Andrew Cuomo said so. Cuomo left. Ronna McDaniel and McDaniel."
+    )
+    ma = _mentions(a.text, [("Andrew M. Cuomo", "PERSON"), ("Ronna Romney McDaniel", "PERSON")])
+    mb = _mentions(
+        b.text,
+        [("Andrew Cuomo", "PERSON"), ("Cuomo", "PERSON"), ("Ronna McDaniel", "PERSON"), ("McDaniel", "ORG")],
+    )
+    ents = {(e.name.split()[0], e.name.split()[-1]): e.counts for e in build_entities([a, b], [ma, mb])}
+    # (shown under the spelling written most often, the longer one on a tie: "Andrew M. Cuomo")
+    assert ents == {
+        ("Andrew", "Cuomo"): {"Times": 1, "Journal": 2},
+        ("Ronna", "McDaniel"): {"Times": 1, "Journal": 2},
+    }
+
+
 def test_a_town_in_a_dateline_is_a_place_whatever_the_tagger_said():
     from newsfuse.brief.entities import build_entities
 

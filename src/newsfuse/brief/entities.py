@@ -243,22 +243,30 @@ def _initials(name: str) -> str:
     return "".join(w[0] for w in name.split() if w not in _STOP_IN_NAMES and w[:1].isalpha())
 
 
-def _fold_variants(counts: dict[_Key, Counter], surface: dict[_Key, Counter]) -> None:
-    """Two more spellings of one entity: a person with and without a middle initial ("Ann B. Moyer" /
-    "Ann Moyer"), and an organisation's acronym and its full name ("KRT" / "Kessington Regional Transit",
-    when exactly one full name of the story has those initials). The variant folds into the other name."""
+def _fold(counts: dict[_Key, Counter], surface: dict[_Key, Counter], key: _Key, into: _Key) -> None:
+    counts[into].update(counts.pop(key))
+    surface[into].update(surface.pop(key, Counter()))
 
-    def fold(key: _Key, into: _Key) -> None:
-        counts[into].update(counts.pop(key))
-        surface[into].update(surface.pop(key, Counter()))
 
+def _fold_middle_names(counts: dict[_Key, Counter], surface: dict[_Key, Counter]) -> None:
+    """A person named with and without a middle initial or name ("Andrew M. Cuomo" / "Andrew Cuomo", "Ronna
+    Romney McDaniel" / "Ronna McDaniel") is one person: the longer spelling folds into the shorter when both
+    are in the story. Done before surnames fold, which a surname shared by two spellings would block."""
     for key in list(counts):
         name, label = key
         if key not in counts or label != "PERSON":
             continue
         plain = re.sub(r"\s[a-z]\.?(?=\s)", "", name)
+        words = plain.split()
+        if plain == name and len(words) >= 3:
+            plain = f"{words[0]} {words[-1]}"
         if plain != name and (plain, label) in counts:
-            fold(key, (plain, label))
+            _fold(counts, surface, key, (plain, label))
+
+
+def _fold_acronyms(counts: dict[_Key, Counter], surface: dict[_Key, Counter]) -> None:
+    """An organisation's acronym and its full name ("KRT" / "Kessington Regional Transit", when exactly one
+    full name of the story has those initials) are one: the acronym folds into the full name."""
     for key in list(counts):
         name, label = key
         if key not in counts or label != "ORG" or " " in name or not 2 <= len(name) <= 6:
@@ -267,7 +275,7 @@ def _fold_variants(counts: dict[_Key, Counter], surface: dict[_Key, Counter]) ->
             continue
         owners = [k for k in counts if k[1] == "ORG" and " " in k[0] and _initials(k[0]) == name]
         if len(owners) == 1:
-            fold(key, owners[0])
+            _fold(counts, surface, key, owners[0])
             surface[owners[0]] = Counter({n: c for n, c in surface[owners[0]].items() if " " in n})
 
 
@@ -324,6 +332,7 @@ def build_entities(articles: list[Article], mentions: list[list[Mention]], limit
     def total(key: _Key) -> int:
         return sum(counts[key].values())
 
+    _fold_middle_names(counts, surface)
     # people: fold a one-word mention ("Hegseth", or "Trump" mislabelled ORG) into the unique full name
     people = [k for k in counts if k[1] == "PERSON" and " " in k[0]]
 
@@ -347,7 +356,7 @@ def build_entities(articles: list[Article], mentions: list[list[Mention]], limit
         return owners if len(owners) == 1 and total(owners[0]) >= min(2, total(key)) else []
 
     _fold_short_forms(counts, surface, company_owners)
-    _fold_variants(counts, surface)
+    _fold_acronyms(counts, surface)
     # the same name tagged with two labels: keep the more frequent label
     by_name: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for key in counts:
