@@ -442,6 +442,7 @@ def test_untitled_articles_get_a_headline():
     arts = [Article(id=a.id, title="", text=a.text, outlet=a.outlet) for a in STORY]
     b = build_brief("untitled", arts, encoder=ENC)
     assert b.headline and any(b.headline in a.text for a in arts)
+    assert not b.headline.endswith(".")  # a lead sentence, shown as a headline without its full stop
 
 
 def test_a_cut_off_derived_title_is_not_the_headline():
