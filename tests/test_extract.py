@@ -392,6 +392,23 @@ def test_is_cut_lead():
     assert not is_cut_lead("…", first)
 
 
+@pytest.mark.parametrize(
+    ("sentence", "headline"),
+    [
+        ("North Korea decried a missile deal.", "North Korea decried a missile deal"),
+        ("Talks resume with the U.S.", "Talks resume with the U.S."),
+        ("Shares of Acme Inc.", "Shares of Acme Inc."),
+        ("The vote is at 5 p.m.", "The vote is at 5 p.m."),
+        ("And then...", "And then..."),
+        ("No stop here", "No stop here"),
+    ],
+)
+def test_a_headline_drops_a_full_stop_but_not_an_abbreviations(sentence, headline):
+    from newsfuse.extract.text import drop_full_stop
+
+    assert drop_full_stop(sentence) == headline
+
+
 def test_derived_title_leaves_out_the_dateline():
     from newsfuse.extract.text import derive_title, is_cut_lead
 

@@ -290,7 +290,7 @@ def build_brief(
     from newsfuse.brief.quotes import find_quotes, merge_quotes
     from newsfuse.brief.select import order_for_reading
     from newsfuse.config import Settings
-    from newsfuse.extract.text import is_cut_lead
+    from newsfuse.extract.text import drop_full_stop, is_cut_lead
 
     settings = settings or Settings()
     articles = [a for a in articles if (a.text or "").strip() or (a.title or "").strip()]
@@ -337,10 +337,7 @@ def build_brief(
         leads = [k for k, u in enumerate(units) if u.pos == 0 and standalone_problem(u.text) is None and not u.cut_off]
         short = [k for k in leads if len(units[k].text.split()) <= 30] or leads
         if short:
-            headline = units[max(short, key=lambda k: float(an.vecs[k] @ an.centroid))].text.strip()
-            last = headline.split()[-1]  # a headline has no full stop; "U.S.", "Inc." and "p.m." keep theirs
-            if last.endswith(".") and last.count(".") == 1 and (last[:-1].islower() or len(last) > 5):
-                headline = headline[:-1]
+            headline = drop_full_stop(units[max(short, key=lambda k: float(an.vecs[k] @ an.centroid))].text)
     if not headline and synthesis:
         headline = synthesis[0].text
     if not headline and articles:

@@ -16,6 +16,7 @@ from newsfuse.conventions import dateline
 __all__ = [
     "split_headline",
     "derive_title",
+    "drop_full_stop",
     "is_cut_lead",
     "first_sentence",
     "paragraphs",
@@ -114,10 +115,19 @@ def derive_title(paragraph: str, limit: int = DERIVED_TITLE_CHARS) -> str:
         cut = sentence[: limit + 1]
         cut = cut[: cut.rfind(" ")] if " " in cut[limit // 2 :] else cut[:limit]
         return cut.rstrip(" ,;:-–—") + "…"
-    stripped = sentence.rstrip()
-    if stripped.endswith(".") and not stripped.endswith(".."):
-        stripped = stripped[:-1]
-    return stripped
+    return drop_full_stop(sentence)
+
+
+def drop_full_stop(sentence: str) -> str:
+    """``sentence`` without the full stop that ends it, as a headline is written; the stop of an abbreviation
+    ("U.S.", "Inc.", "p.m.", "Gen. J.") and an ellipsis stay."""
+    text = sentence.rstrip()
+    if not text.endswith(".") or text.endswith(".."):
+        return text
+    word = text[:-1].rsplit(None, 1)[-1].lstrip(_CLOSERS + "(“‘\"'").lower() if text[:-1].strip() else ""
+    if word in _ABBREV or (len(word) == 1 and word.isalpha()) or re.search(r"[a-z]\.[a-z]$", word):
+        return text
+    return text[:-1]
 
 
 def is_cut_lead(title: str, text: str) -> bool:
