@@ -858,6 +858,40 @@ def test_entity_spellings_with_a_middle_initial_or_as_an_acronym_are_one_entity(
     assert ents["Kessington Regional Transit"].counts == {"Valley Post": 3, "Town Crier": 2}
 
 
+def test_a_one_word_person_written_as_a_location_is_a_place():
+    """The demo's strike story: "Westgate" (a district) was tagged a person twice and a place once ("who lives in
+    Westgate"), and the person label won by count. A name after "in" or "near" is a location; "to" and "from"
+    also come before people, and a possessive after "in" ("in Biden's plan") is not a location."""
+    from newsfuse.brief.entities import build_entities
+
+    text = (
+        "She takes the bus from Westgate. A shuttle from the Westgate rail station runs. Ada Fontaine, who lives "
+        "in Westgate, agreed. A letter to Biden went out; in Biden's plan, Biden said. Town Manager Felix Oduro."
+    )
+    a = Article(id="w1", title="", outlet="Gazette", text=text)
+    ma = _mentions(
+        text,
+        [
+            ("Westgate", "PERSON"),
+            ("Westgate", "PERSON"),
+            ("Ada Fontaine", "PERSON"),
+            ("Westgate", "PLACE"),
+            ("Biden", "PERSON"),
+            ("Biden", "PERSON"),
+            ("Biden", "PERSON"),
+            ("Town", "ORG"),
+            ("Felix Oduro", "PERSON"),
+        ],
+    )
+    ents = {e.name: (e.label, e.total) for e in build_entities([a], [ma])}
+    assert ents == {
+        "Westgate": ("PLACE", 3),
+        "Ada Fontaine": ("PERSON", 1),
+        "Biden": ("PERSON", 3),
+        "Felix Oduro": ("PERSON", 1),
+    }
+
+
 def test_a_surname_joins_its_person_when_the_full_name_is_also_written_with_a_middle_name():
     """Before the middle-name spellings were folded first, "Cuomo" had two candidate owners ("Andrew M. Cuomo",
     "Andrew Cuomo") and stayed a third entity (seen in AllSides stories)."""

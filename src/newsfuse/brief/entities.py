@@ -199,7 +199,8 @@ _Key = tuple[str, str]  # (lower-cased name, label)
 # follow a company or an agency's own name ("Google Chief Executive", "Fed Chair", "Kremlin spokesman") are
 # not in the list
 _OFFICE_AFTER = re.compile(
-    r"\s+(?:Secretary|Undersecretary|Under\s+Secretary|Minister|Ministry|Department|Dept\.|Committee|Subcommittee)\b"
+    r"\s+(?:Secretary|Undersecretary|Under\s+Secretary|Minister|Ministry|Department|Dept\.|Committee|Subcommittee|"
+    r"Manager)\b"
 )
 
 
@@ -208,6 +209,11 @@ _OFFICE_AFTER = re.compile(
 _DESIGNATION = re.compile(r"^[A-Z]{1,6}-\d{1,4}[A-Z]?$")
 # a place named with a common noun after it ("the Asia-Pacific region") is the place itself
 _PLACE_NOUN = re.compile(r"\s+(?:region|area)$")
+
+
+# the words before a name that make it a location: "lives in Westgate", "a farm near Tollerby" (not "from" or
+# "to", which also come before people: "a letter from Smith", "said to Biden")
+_LOCATIVE = re.compile(r"\b(?:in|near|outside)\s+$")
 
 
 def _pair_names(counts: dict[_Key, Counter]) -> set[_Key]:
@@ -297,6 +303,7 @@ def build_entities(articles: list[Article], mentions: list[list[Mention]], limit
     surface: dict[tuple[str, str], Counter] = defaultdict(Counter)
     common = _common_words(articles, mentions)
     places = _dateline_places(articles)
+    located: set[str] = set()  # one-word names written as a location somewhere ("who lives in Westgate")
     for art, ms in zip(articles, mentions, strict=True):
         for m in ms:
             if m.label not in _KEEP:
@@ -316,6 +323,9 @@ def build_entities(articles: list[Article], mentions: list[list[Mention]], limit
             if name.isupper() and " " in name:  # an all-caps dateline ("ASHFORD FALLS"): read it as a name
                 name = name.title()
             label = "PLACE" if name.lower() in places else kind_from_name(name, m.label)
+            if len(words) == 1 and _LOCATIVE.search((art.text or "")[max(0, m.start - 8) : m.start]):
+                if not re.match(r"['’]s\b", (art.text or "")[m.end : m.end + 3]):
+                    located.add(name.lower())
             key = (name.lower(), label)
             counts[key][art.outlet] += 1
             surface[key][name] += 1
@@ -344,6 +354,9 @@ def build_entities(articles: list[Article], mentions: list[list[Mention]], limit
         return owners if len(owners) == 1 else []
 
     _fold_short_forms(counts, surface, person_owners)
+    # a one-word "person" the story never names in full and writes as a location is a place
+    for key in [k for k in counts if k[1] == "PERSON" and k[0] in located]:
+        _fold(counts, surface, key, (key[0], "PLACE"))
 
     # companies: a one-word short form ("Kestrel", tagged ORG or mistaken for a person) folds into the unique
     # company it begins ("Kestrel Biologics") when that is named more than once (or as often as the short form)
