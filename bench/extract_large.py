@@ -3,8 +3,8 @@
 Usage: python bench/extract_large.py [--items 5000 20000 200000] [--trafilatura]
 
 Shapes: ``related`` (a short article of five paragraphs after a ``<div>`` with a list of N links, as on
-a page with an endless "related" block), ``deep`` (the same with 400 unclosed ``<font>`` tags before the
-article, so that libxml2's first tree, cut 255 elements deep, ends before it), ``farm`` (N links and one short line: no article) and ``table``
+a page with an endless "related" block), ``deep`` (the same with 400 unclosed ``<font>`` tags before an
+article of 500 paragraphs, so that libxml2's first tree, cut 255 elements deep, ends before it), ``farm`` (N links and one short line: no article) and ``table``
 (a table of N rows: no article). Each page is read with ``newsfuse.extract.html.extract_html``; a page with
 more than ``MAX_ELEMENTS`` elements is read from its paragraphs (mode ``paragraphs``) instead of by
 trafilatura. With ``--trafilatura`` the same pages are also read with the limit lifted, to show what it
@@ -37,8 +37,8 @@ def page(shape: str, n: int) -> str:
         return (
             f"{head}<div class='related'><ul>{links}</ul></div><article><h1>Bridge</h1>{body}</article></body></html>"
         )
-    if shape == "deep":
-        body = "".join(f"<p>{p}</p>" for p in PARAS)
+    if shape == "deep":  # 500 paragraphs, each under the unclosed tags: a walk per paragraph would show here
+        body = "".join(f"<p>{p}</p>" for p in PARAS * 100)
         return f"{head}<div class='related'><ul>{links}</ul></div>{'<font>' * 400}<h1>Bridge</h1>{body}</body></html>"
     if shape == "farm":
         return f"{head}<div><ul>{links}</ul></div><p>{PARAS[0]}</p></body></html>"

@@ -890,6 +890,14 @@ def test_a_one_word_person_written_as_a_location_is_a_place():
         "Biden": ("PERSON", 3),
         "Felix Oduro": ("PERSON", 1),
     }
+    # a person written after "in" stays a person when the tagger never calls the name a place
+    text = "Republicans expressed confidence in Zelensky. Zelensky thanked them. Aides met in Reyes' office. Reyes left. Reyes said no."
+    b = Article(id="w2", title="", outlet="Wire", text=text)
+    mb = _mentions(
+        text,
+        [("Zelensky", "PERSON"), ("Zelensky", "PERSON"), ("Reyes", "PLACE"), ("Reyes", "PERSON"), ("Reyes", "PERSON")],
+    )
+    assert {e.name: e.label for e in build_entities([b], [mb])} == {"Zelensky": "PERSON", "Reyes": "PERSON"}
 
 
 def test_a_surname_joins_its_person_when_the_full_name_is_also_written_with_a_middle_name():
@@ -980,6 +988,31 @@ def test_tagger_fragments_are_not_entities():
         "Apple": 2,  # "Apple CEO": a company's own name before a job title stays
         "Tim Cook": 1,
         "Defense": 1,  # the one mention that is not the start of a title
+    }
+    # kept: a balanced bracket, a name ending in a capitalised "In", a group named with one letter, an en-dash
+    # pair of names the story does not mention on their own; dropped: "Commerce Dept." and an en-dash pair
+    text = "Tesla (TSLA) rose. Moon Jae In spoke. The G-7 met. US–Iran talks. US and China. US–China ties. Commerce Dept. officials."
+    b = Article(id="f2", title="", outlet="Wire", text=text)
+    mb = _mentions(
+        text,
+        [
+            ("Tesla (TSLA)", "ORG"),
+            ("Moon Jae In", "PERSON"),
+            ("G-7", "ORG"),
+            ("US–Iran", "ORG"),
+            ("US", "PLACE"),
+            ("China", "PLACE"),
+            ("US–China", "ORG"),
+            ("Commerce", "ORG"),
+        ],
+    )
+    assert {e.name for e in build_entities([b], [mb])} == {
+        "Tesla (TSLA)",
+        "Moon Jae In",
+        "G-7",
+        "US–Iran",
+        "United States",
+        "China",
     }
 
 

@@ -203,6 +203,26 @@ def test_source_index_skips_a_title_cut_from_the_first_sentence():
     assert real[0] == (None, "Council votes on the budget")
 
 
+def test_source_index_skips_a_title_derived_from_a_dated_first_sentence():
+    """A titleless text's derived title leaves out the dateline and the full stop; the index must still know it
+    as the first sentence, or that sentence is evidence twice and a third one drops out of the top 3."""
+    from newsfuse.check.retrieve import article_sentences
+    from newsfuse.extract.text import derive_title
+
+    text = (
+        "WASHINGTON (AP) — The Senate passed the farm bill on Friday.\n"
+        "The vote was 68 to 31. The House takes it up next week."
+    )
+    title = derive_title(text.split("\n")[0])
+    assert title == "The Senate passed the farm bill on Friday"
+    rows = article_sentences(Article(id="d", title=title, text=text, outlet="Wire"))
+    assert all(idx is not None for idx, _ in rows), rows
+    assert article_sentences(Article(id="d", title="Farm bill clears the Senate", text=text, outlet="Wire"))[0] == (
+        None,
+        "Farm bill clears the Senate",
+    )
+
+
 def test_source_index_skips_a_cut_title_when_the_splitter_ends_the_first_sentence_early():
     from newsfuse.check.retrieve import article_sentences
     from newsfuse.extract.text import derive_title

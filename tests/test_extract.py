@@ -401,6 +401,9 @@ def test_is_cut_lead():
         ("The vote is at 5 p.m.", "The vote is at 5 p.m."),
         ("And then...", "And then..."),
         ("No stop here", "No stop here"),
+        ("Voters said no.", "Voters said no"),
+        ("He chose Plan B.", "He chose Plan B"),
+        ("Led by Gen. J. R.", "Led by Gen. J. R."),
     ],
 )
 def test_a_headline_drops_a_full_stop_but_not_an_abbreviations(sentence, headline):

@@ -3,7 +3,8 @@ days and months.
 
 One definition of each, so the quotes' speakers, the entities and the synthesis' dateline cut agree on what
 a title and a dateline are, the sentence splitter and the figures on what a day or a month is, and a
-titleless article's derived title leaves out the dateline the brief leaves out. (Other stages keep lists of
+titleless article's derived title knows a dateline when it sees one (it leaves out any dateline; the
+synthesis cuts one only when at least five words follow it and the checker agrees). (Other stages keep lists of
 their own: the extraction rules, the clustering's dates and the checker's features and perturbations, each
 with its own needs.)
 """

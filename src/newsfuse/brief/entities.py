@@ -148,9 +148,13 @@ def normalise(name: str) -> str:
     """Canonical surface form: no leading article/honorific, no possessive, no editorial brackets, single
     spaces, common aliases."""
     name = re.sub(r"\[([^\[\]]*)\]", r"\1", name)  # "[Vladimir] Putin": an editor's insertion in a quotation
+    name = re.sub(r"\s+", " ", name).strip(" \t\"“”‘’',;:[]-")
     if name.count("(") > name.count(")"):  # "World Health Organization (WHO": the tagger stopped inside
-        name = name[: name.rindex("(")]
-    name = re.sub(r"\s+", " ", name).strip(" \t\"“”‘’',;:()[]-")
+        cut = name.rindex("(")
+        name = name[1:] if cut == 0 else name[:cut]  # "(Reuters": only the bracket goes
+    elif name.count(")") > name.count("(") and name.endswith(")"):  # "Reuters)"
+        name = name[:-1]
+    name = name.strip(" \t\"“”‘’',;:[]-")
     name = re.sub(r"(?:’s|'s|’|')$", "", name)
     if not re.search(r"\b[A-Za-z]\.[A-Za-z]\.?$", name):  # keep the stop of "U.S." and "D.C."
         name = name.rstrip(".")
@@ -199,21 +203,24 @@ _Key = tuple[str, str]  # (lower-cased name, label)
 # follow a company or an agency's own name ("Google Chief Executive", "Fed Chair", "Kremlin spokesman") are
 # not in the list
 _OFFICE_AFTER = re.compile(
-    r"\s+(?:Secretary|Undersecretary|Under\s+Secretary|Minister|Ministry|Department|Dept\.|Committee|Subcommittee|"
-    r"Manager)\b"
+    r"[ \t]+(?:Secretary|Undersecretary|Under[ \t]+Secretary|Minister|Ministry|Department|Dept\.|Committee|"
+    r"Subcommittee)(?!\w)"
 )
+# A body's generic noun on its own ("Town" of "Town Manager Felix Oduro", "Board", "County") names no body
+_GENERIC_BODY = frozenset("town city county village state board council agency committee ministry".split())
 
 
-# a model or strain designation: letters, a hyphen and a number ("AIM-120", "F-35", "MQ-9B", "COVID-19"); a
-# road of that shape ("I-95") is tagged as a place and kept
-_DESIGNATION = re.compile(r"^[A-Z]{1,6}-\d{1,4}[A-Z]?$")
+# a model or strain designation: letters, a hyphen and a number ("AIM-120", "MQ-9B", "COVID-19"); a road of
+# that shape ("I-95") is tagged as a place and kept
+_DESIGNATION = re.compile(r"^[A-Z]{2,6}-\d{1,4}[A-Z]?$")  # two letters or more: "G-7" and "G-20" are groups
 # a place named with a common noun after it ("the Asia-Pacific region") is the place itself
 _PLACE_NOUN = re.compile(r"\s+(?:region|area)$")
 
 
 # the words before a name that make it a location: "lives in Westgate", "a farm near Tollerby" (not "from" or
-# "to", which also come before people: "a letter from Smith", "said to Biden")
-_LOCATIVE = re.compile(r"\b(?:in|near|outside)\s+$")
+# "to", which also come before people: "a letter from Smith", "said to Biden"); "confidence in Zelensky" shows
+# that these come before people too, so a name counts as located only where the tagger also called it a place
+_LOCATIVE = re.compile(r"\b(?:in|near|outside)[ \t]+$", re.I)
 
 
 def _pair_names(counts: dict[_Key, Counter]) -> set[_Key]:
@@ -222,7 +229,7 @@ def _pair_names(counts: dict[_Key, Counter]) -> set[_Key]:
     names = {k[0] for k in counts}
     out = set()
     for key in counts:
-        halves = key[0].split("-")
+        halves = re.split(r"[-–]", key[0])
         if len(halves) == 2 and " " not in key[0] and all(normalise(h).lower() in names for h in halves):
             out.add(key)
     return out
@@ -303,7 +310,7 @@ def build_entities(articles: list[Article], mentions: list[list[Mention]], limit
     surface: dict[tuple[str, str], Counter] = defaultdict(Counter)
     common = _common_words(articles, mentions)
     places = _dateline_places(articles)
-    located: set[str] = set()  # one-word names written as a location somewhere ("who lives in Westgate")
+    located: set[str] = set()  # one-word names tagged a place where written as a location ("lives in Westgate")
     for art, ms in zip(articles, mentions, strict=True):
         for m in ms:
             if m.label not in _KEEP:
@@ -314,17 +321,21 @@ def build_entities(articles: list[Article], mentions: list[list[Mention]], limit
             if len(name) < 2 or not any(ch.isupper() for ch in name) or name.lower() in common:
                 continue
             words = name.split()
-            if len(words) > 1 and words[-1].lower() in _STOP_IN_NAMES:  # "Department of": the tagger cut it short
+            if len(words) > 1 and words[-1] in _STOP_IN_NAMES:  # "Department of" (not "Moon Jae In"): cut short
                 continue
-            if len(words) == 1 and _OFFICE_AFTER.match(art.text or "", m.end):
+            if len(words) == 1 and (_OFFICE_AFTER.match(art.text or "", m.end) or name.lower() in _GENERIC_BODY):
                 continue
             if m.label != "PLACE" and _DESIGNATION.match(name):  # "AIM-120", "F-35", "COVID-19": no person or body
                 continue
             if name.isupper() and " " in name:  # an all-caps dateline ("ASHFORD FALLS"): read it as a name
                 name = name.title()
             label = "PLACE" if name.lower() in places else kind_from_name(name, m.label)
-            if len(words) == 1 and _LOCATIVE.search((art.text or "")[max(0, m.start - 8) : m.start]):
-                if not re.match(r"['’]s\b", (art.text or "")[m.end : m.end + 3]):
+            if (
+                label == "PLACE"
+                and len(words) == 1
+                and _LOCATIVE.search((art.text or "")[max(0, m.start - 8) : m.start])
+            ):
+                if not re.match(r"['’](?:s\b|\s)", (art.text or "")[m.end : m.end + 3]):
                     located.add(name.lower())
             key = (name.lower(), label)
             counts[key][art.outlet] += 1
@@ -354,7 +365,8 @@ def build_entities(articles: list[Article], mentions: list[list[Mention]], limit
         return owners if len(owners) == 1 else []
 
     _fold_short_forms(counts, surface, person_owners)
-    # a one-word "person" the story never names in full and writes as a location is a place
+    # a one-word "person" the story never names in full, and that the tagger calls a place where it is written
+    # as a location, is a place
     for key in [k for k in counts if k[1] == "PERSON" and k[0] in located]:
         _fold(counts, surface, key, (key[0], "PLACE"))
 

@@ -18,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 from newsfuse.brief.sentences import CJK_END, sentence_spans
-from newsfuse.extract.text import is_cut_lead
+from newsfuse.extract.text import repeats_lead
 from newsfuse.model import Article
 
 from .features import TextInfo, analyse, background, loose
@@ -113,7 +113,8 @@ def article_sentences(article: Article) -> list[tuple[int | None, str]]:
     else:
         sents = split_text(text)
     title = (article.title or "").strip()
-    repeats = sents and (sents[0].strip().startswith(title) or is_cut_lead(title, text))
+    # a title derived from the first sentence (a text without a headline) is not one more sentence
+    repeats = sents and (sents[0].strip().startswith(title) or repeats_lead(title, text))
     if title and not repeats:
         out.append((None, title))
     out.extend((i, s) for i, s in enumerate(sents))

@@ -263,8 +263,9 @@ class Featurizer:
 
 def cached_nli_features(name: str, pairs: Sequence[Pair], feat: Featurizer) -> list[list[dict[str, float]]]:
     """The cross-encoder features of ``pairs`` (version 4), cached apart from the others: keyed by the set,
-    the retrieval, splitter and cross-encoder code and the cross-encoder weights."""
+    the retrieval, splitter, title and cross-encoder code and the cross-encoder weights."""
     from newsfuse.brief import sentences
+    from newsfuse.extract import text
 
     from . import crossenc, retrieve, verifier
     from . import features as fmod
@@ -272,7 +273,7 @@ def cached_nli_features(name: str, pairs: Sequence[Pair], feat: Featurizer) -> l
     cross = feat.checker.cross
     if cross is None:
         raise RuntimeError("cross-encoder features need the cross-encoder")
-    key = [Path(mod.__file__).read_bytes() for mod in (fmod, retrieve, verifier, crossenc, sentences)]
+    key = [Path(mod.__file__).read_bytes() for mod in (fmod, retrieve, verifier, crossenc, sentences, text)]
     key.append(Path(__file__).read_bytes())  # the Featurizer, and the batch size pinned for the cross-encoder
     key.append(f"{cross.fingerprint} {cross.batch_size} {cross.max_length}".encode())
     return _cached("nli", "cross-encoder features", name, pairs, key, lambda: feat.run(pairs, name, nli=True))
@@ -290,12 +291,14 @@ def merge_features(
 def cached_features(name: str, pairs: Sequence[Pair], feat: Featurizer) -> list[list[dict[str, float]]]:
     """Features of ``pairs`` cached under data_local/ (keyed by the set name, its content and the code)."""
     from newsfuse.brief import sentences
+    from newsfuse.extract import text
 
     from . import features as fmod
     from . import retrieve as rmod
 
-    # the source index splits cased articles with the brief's splitter, so its code is part of the key
-    key = [Path(mod.__file__).read_bytes() for mod in (fmod, rmod, sentences)]
+    # the source index splits cased articles with the brief's splitter and tells a title from the text's own
+    # opening with extract.text, so their code is part of the key
+    key = [Path(mod.__file__).read_bytes() for mod in (fmod, rmod, sentences, text)]
     return _cached("feat", "features", name, pairs, key, lambda: feat.run(pairs, name))
 
 

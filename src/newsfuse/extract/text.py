@@ -18,6 +18,7 @@ __all__ = [
     "derive_title",
     "drop_full_stop",
     "is_cut_lead",
+    "repeats_lead",
     "first_sentence",
     "paragraphs",
     "unwrap",
@@ -120,14 +121,30 @@ def derive_title(paragraph: str, limit: int = DERIVED_TITLE_CHARS) -> str:
 
 def drop_full_stop(sentence: str) -> str:
     """``sentence`` without the full stop that ends it, as a headline is written; the stop of an abbreviation
-    ("U.S.", "Inc.", "p.m.", "Gen. J.") and an ellipsis stay."""
+    ("U.S.", "Inc.", "p.m.", "Gen. J. R.") and an ellipsis stay ("Voters said no." and "Plan B." lose theirs)."""
     text = sentence.rstrip()
     if not text.endswith(".") or text.endswith(".."):
         return text
-    word = text[:-1].rsplit(None, 1)[-1].lstrip(_CLOSERS + "(“‘\"'").lower() if text[:-1].strip() else ""
-    if word in _ABBREV or (len(word) == 1 and word.isalpha()) or re.search(r"[a-z]\.[a-z]$", word):
+    words = text[:-1].split()
+    word = words[-1].lstrip(_CLOSERS + "(“‘\"'").lower() if words else ""
+    if (word != "no" and word in _ABBREV) or re.search(r"[a-z]\.[a-z]$", word):  # "No." stands before a number
+        return text
+    if len(word) == 1 and word.isalpha() and len(words) > 1 and re.fullmatch(r"[A-Z]\.", words[-2]):  # "J. R."
         return text
     return text[:-1]
+
+
+def repeats_lead(title: str, text: str) -> bool:
+    """Whether ``title`` is the text's own opening rather than a headline of its own: its first words, with
+    or without the dateline and the full stop, or cut off with "…" (:func:`is_cut_lead`); so a title derived
+    from the first sentence is not read as one more sentence of the text."""
+    title = " ".join((title or "").split())
+    if not title:
+        return True
+    if is_cut_lead(title, text):
+        return True
+    opening = " ".join((text or "")[: 2 * len(title) + 80].split())
+    return any(o.startswith(drop_full_stop(title)) for o in (opening, _without_dateline(opening)))
 
 
 def is_cut_lead(title: str, text: str) -> bool:
