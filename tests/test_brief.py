@@ -939,6 +939,10 @@ def test_a_town_in_a_dateline_is_a_place_whatever_the_tagger_said():
     ents = {e.name: e for e in build_entities([a, b], [ma, mb])}
     assert ents["Dunmore"].label == "PLACE" and ents["Dunmore"].counts == {"Valley Post": 1, "Town Crier": 1}
     assert ents["Westmarch"].label == "PLACE"
+    # a one-word dateline in capitals is the same place written normally; an acronym stays as written
+    c = Article(id="d3", title="", outlet="Wire", text="WASHINGTON — NATO met. Washington agreed with NATO.")
+    mc = _mentions(c.text, [("WASHINGTON", "PLACE"), ("NATO", "ORG"), ("Washington", "PLACE"), ("NATO", "ORG")])
+    assert {e.name: e.total for e in build_entities([c], [mc])} == {"Washington": 2, "NATO": 2}
 
 
 def test_tagger_fragments_are_not_entities():

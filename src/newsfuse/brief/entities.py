@@ -327,7 +327,8 @@ def build_entities(articles: list[Article], mentions: list[list[Mention]], limit
                 continue
             if m.label != "PLACE" and _DESIGNATION.match(name):  # "AIM-120", "F-35", "COVID-19": no person or body
                 continue
-            if name.isupper() and " " in name:  # an all-caps dateline ("ASHFORD FALLS"): read it as a name
+            # an all-caps dateline ("ASHFORD FALLS", "WASHINGTON"): read it as a name ("NATO" stays as written)
+            if name.isupper() and (" " in name or (name.lower() in places and len(name) > 4)):
                 name = name.title()
             label = "PLACE" if name.lower() in places else kind_from_name(name, m.label)
             if (
