@@ -5,9 +5,11 @@ component. Where spaCy or the model is missing, a capitalised-span heuristic sta
 briefs still build (entities are then labelled ``OTHER`` unless a title gives them away).
 
 The small model's fragments are cleaned before counting: a name cut short ("Department of") or left with an
-open bracket, a portfolio word split from a title ("Defense" in "Defense Secretary ..."), a hyphenated pair of
-the story's own places ("U.S.-Japan"), and a weapon's or a virus's designation ("AIM-120", "COVID-19") are
-not entities; editors' brackets are dropped ("[Vladimir] Putin") and "the X region" is the place X.
+open bracket, a portfolio word split from a title ("Defense" in "Defense Secretary ..."), a body's generic noun
+on its own ("Town", "Board"), a hyphenated pair of the story's own places ("U.S.-Japan"), and a weapon's or a
+virus's designation ("AIM-120", "COVID-19") are not entities; editors' brackets are dropped ("[Vladimir]
+Putin") and "the X region" is the place X. A person written with and without a middle name is one person, and
+a one-word "person" the tagger calls a place where the text locates it ("lives in Westgate") is a place.
 """
 
 from __future__ import annotations
@@ -325,7 +327,7 @@ def build_entities(articles: list[Article], mentions: list[list[Mention]], limit
                 continue
             if len(words) == 1 and (_OFFICE_AFTER.match(art.text or "", m.end) or name.lower() in _GENERIC_BODY):
                 continue
-            if m.label != "PLACE" and _DESIGNATION.match(name):  # "AIM-120", "F-35", "COVID-19": no person or body
+            if m.label != "PLACE" and _DESIGNATION.match(name):  # "AIM-120", "COVID-19": no person or body
                 continue
             # an all-caps dateline ("ASHFORD FALLS", "WASHINGTON"): read it as a name ("NATO" stays as written)
             if name.isupper() and (" " in name or (name.lower() in places and len(name) > 4)):
