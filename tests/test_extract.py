@@ -129,6 +129,22 @@ def test_text_below_hundreds_of_unclosed_tags_is_kept():
     assert art.extra["extraction"].endswith("-deep")
 
 
+def test_a_link_list_above_hundreds_of_unclosed_tags_does_not_hide_the_story():
+    """libxml2's cut tree held only the link list above the unclosed tags: trafilatura's balanced mode returned
+    the links (enough characters, but no prose), so the page was not parsed again and the story was lost."""
+    links = "".join(f"<li><a href='/t/{i}'>Tag number {i}</a></li>" for i in range(2000))
+    body = "".join(f"<p>{p}</p>" for p in STORY)
+    html = (
+        f"<html><head><title>{TITLE}</title></head><body><div class='related'><ul>{links}</ul></div>"
+        f"{'<font>' * 400}<h1>{TITLE}</h1>{body}</body></html>"
+    )
+    art = extract_article(html_doc(html))
+    assert art.extra["extraction"].endswith("-deep")
+    for para in STORY:
+        assert para in art.text
+    assert "Tag number" not in art.text
+
+
 def test_a_page_nested_beyond_any_limit_is_a_clear_skip():
     body = "".join(f"<p>{p}</p>" for p in STORY)
     html = f"<html><head><title>{TITLE}</title></head><body>{'<div>' * 5000}{body}{'</div>' * 5000}</body></html>"

@@ -543,9 +543,11 @@ def extract_html(
         other = run(False, removed_b)
         if size(other) > size(lines):
             lines, removed, mode = other, removed_b, "balanced"
-    if fallback and size(lines) < min_chars and len(html) > min_chars and _depth(tree, stop=255) >= 255:
-        # too little text from a tree that libxml2 cut at its depth limit (unclosed tags): parse it again
-        # without the limit, for pages of an article's size (a deep tree costs trafilatura much more time)
+    weak = size(lines) < min_chars or not looks_like_article(lines)
+    if fallback and weak and len(html) > min_chars and _depth(tree, stop=255) >= 255:
+        # too little text, or no prose (a list of links before the cut), from a tree that libxml2 cut at its
+        # depth limit (unclosed tags): parse it again without the limit, for pages of an article's size (a
+        # deep tree costs trafilatura much more time)
         deep_tree = parse_html(html, deep=True) if len(html) <= MAX_DEEP_CHARS else None
         deepest = _depth(deep_tree) if deep_tree is not None else 0
         if deep_tree is None:
@@ -558,7 +560,8 @@ def extract_html(
                 other = run(precision, removed_d, deep_tree)
             except RecursionError:
                 other = []
-            if size(other) > size(lines):
+            prose = size(other) >= min_chars and looks_like_article(other) and not looks_like_article(lines)
+            if size(other) > size(lines) or prose:
                 lines, removed, mode = other, removed_d, f"{mode}-deep"
             elif not lines:
                 raise _Failure(f"no text (the page nests its elements at least {deepest} deep)")
