@@ -393,8 +393,7 @@ def build_entities(articles: list[Article], mentions: list[list[Mention]], limit
         if len(keys) > 1:
             keys.sort(key=lambda k: -sum(counts[k].values()))
             for k in keys[1:]:
-                counts[keys[0]].update(counts.pop(k))
-                surface[keys[0]].update(surface.pop(k, Counter()))
+                _fold(counts, surface, k, keys[0])
     ents = []
     for key, c in counts.items():
         best = max(surface[key].items(), key=lambda kv: (kv[1], len(kv[0])))[0] if surface.get(key) else key[0]

@@ -508,14 +508,14 @@ def extract_html(
     _strip_inert(tree)
     if _count_elements(tree, stop=MAX_ELEMENTS + 1) > MAX_ELEMENTS:
         paras, mode = _paragraphs(tree), "paragraphs"
-        if fallback and sum(map(len, paras)) < min_chars and _depth(tree, stop=255) >= 255:
+        if fallback and _size(paras) < min_chars and _depth(tree, stop=255) >= 255:
             # cut at libxml2's depth limit: parse again without it. Reading paragraphs costs time in
             # proportion to the page, not to its depth, so no size bound is needed here
             deep_tree = parse_html(html, deep=True)
             if deep_tree is not None:
                 _strip_inert(deep_tree)
                 deep_paras = _paragraphs(deep_tree)
-                if sum(map(len, deep_paras)) > sum(map(len, paras)):
+                if _size(deep_paras) > _size(paras):
                     paras, mode = deep_paras, "paragraphs-deep"
         if not paras:
             raise _Failure(
@@ -532,18 +532,15 @@ def extract_html(
             return _polish(text, meta, removed)
         return [ln.strip() for ln in text.splitlines() if ln.strip()]
 
-    def size(lines: list[str]) -> int:
-        return sum(len(ln) for ln in lines)
-
     removed: list[tuple[str, str]] = []
     lines = run(precision, removed)
     mode = "precision" if precision else "balanced"
-    if precision and fallback and (size(lines) < min_chars or not looks_like_article(lines)):
+    if precision and fallback and (_size(lines) < min_chars or not looks_like_article(lines)):
         removed_b: list[tuple[str, str]] = []
         other = run(False, removed_b)
-        if size(other) > size(lines):
+        if _size(other) > _size(lines):
             lines, removed, mode = other, removed_b, "balanced"
-    weak = size(lines) < min_chars or not looks_like_article(lines)
+    weak = _size(lines) < min_chars or not looks_like_article(lines)
     if fallback and weak and len(html) > min_chars and _depth(tree, stop=255) >= 255:
         # too little text, or no prose (a list of links before the cut), from a tree that libxml2 cut at its
         # depth limit (unclosed tags): parse it again without the limit, for pages of an article's size (a
@@ -560,12 +557,16 @@ def extract_html(
                 other = run(precision, removed_d, deep_tree)
             except RecursionError:
                 other = []
-            prose = size(other) >= min_chars and looks_like_article(other) and not looks_like_article(lines)
-            if size(other) > size(lines) or prose:
+            prose = _size(other) >= min_chars and looks_like_article(other) and not looks_like_article(lines)
+            if _size(other) > _size(lines) or prose:
                 lines, removed, mode = other, removed_d, f"{mode}-deep"
             elif not lines:
                 raise _Failure(f"no text (the page nests its elements at least {deepest} deep)")
     return _result(lines, meta, published, mode, removed)
+
+
+def _size(lines: list[str]) -> int:
+    return sum(len(ln) for ln in lines)
 
 
 def _result(

@@ -88,12 +88,17 @@ def split_headline(text: str) -> tuple[str | None, list[str]]:
     return None, lines
 
 
+def _word_before(text: str) -> str:
+    """The last word of ``text``, lower-cased, without opening quotes or brackets (the word a full stop follows)."""
+    words = text.split()
+    return words[-1].lstrip(_CLOSERS + "(“‘\"'").lower() if words else ""
+
+
 def first_sentence(paragraph: str) -> str:
     """The first sentence of a paragraph (a period after a known abbreviation or an initial does not end it)."""
     for m in _SENTENCE_END.finditer(paragraph):
         end = m.end()
-        word = paragraph[: m.start()].rsplit(None, 1)[-1] if paragraph[: m.start()].strip() else ""
-        word = word.lstrip(_CLOSERS + "(“‘\"'").lower()
+        word = _word_before(paragraph[: m.start()])
         if paragraph[m.start()] == "." and (word in _ABBREV or (len(word) == 1 and word.isalpha())):
             continue
         rest = paragraph[end:].lstrip()
@@ -126,7 +131,7 @@ def drop_full_stop(sentence: str) -> str:
     if not text.endswith(".") or text.endswith(".."):
         return text
     words = text[:-1].split()
-    word = words[-1].lstrip(_CLOSERS + "(“‘\"'").lower() if words else ""
+    word = _word_before(text[:-1])
     if (word != "no" and word in _ABBREV) or re.search(r"[a-z]\.[a-z]$", word):  # "No." stands before a number
         return text
     if len(word) == 1 and word.isalpha() and len(words) > 1 and re.fullmatch(r"[A-Z]\.", words[-2]):  # "J. R."
