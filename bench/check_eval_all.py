@@ -6,6 +6,9 @@ Usage: python bench/check_eval_all.py [--weights PATH] [--out results.json] [--s
 checker's summary model and thresholds were fitted on it and 424 of its 671 summaries train the
 sentence model, so its figures are in-sample (the out-of-fold FRANK valid figures are in the
 training log and in ``checker.json`` under ``training.frank_valid_oof``).
+``--sets roundup`` scores the 168 hand-labelled AllSides roundup sentences (``bench/roundup_set.py``):
+human multi-source summaries, the style of newsfuse's own briefs. It is not in the default list, so
+the issue's five reported sets stay what a plain run prints.
 Sentence embeddings are cached in data_local/check/emb_cache.npz, so reruns are quick.
 """
 
@@ -22,6 +25,19 @@ from newsfuse.embed import get_encoder
 from newsfuse.eval.check import evaluate, load_pairs
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def roundup_pairs() -> list:
+    """The hand-labelled roundup sentences (see bench/roundup_set.py) as checker pairs."""
+    import sys
+
+    from newsfuse.check.data import Pair, fix_glued_sentences
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from roundup_set import build
+
+    labels = json.loads((ROOT / "bench" / "roundup_labels.json").read_text())
+    return [Pair(fix_glued_sentences(x["doc"]), x["summary"], x["label"], "roundup", {}) for x in build(labels)]
 
 
 def main() -> None:
@@ -43,8 +59,11 @@ def main() -> None:
     }
     results = {}
     for name in args.sets.split(","):
-        path, split = files[name]
-        pairs = load_pairs(path, split=split)
+        if name == "roundup":
+            pairs = roundup_pairs()
+        else:
+            path, split = files[name]
+            pairs = load_pairs(path, split=split)
         t = time.time()
         if args.no_baselines:
             import numpy as np

@@ -59,3 +59,33 @@ def test_eval_json_shape_on_frank_rows():
         assert set(metrics) == {"balanced_accuracy", "roc_auc"}
         assert 0.0 <= metrics["balanced_accuracy"] <= 1.0
         assert metrics["roc_auc"] is None or 0.0 <= metrics["roc_auc"] <= 1.0
+
+
+CRAWL = SHARED / "data" / "raw" / "neus_allsides" / "allsides_raw_crawled_headline_11_2021-10-19.jsonl"
+
+
+@pytest.mark.shared
+@pytest.mark.skipif(
+    not CRAWL.is_file(), reason="needs ../shared/data/raw/neus_allsides (the shared data folder is absent)"
+)
+def test_roundup_set_finds_every_labelled_sentence(tmp_path):
+    # bench/roundup_set.py rebuilds the hand-labelled set from the crawl by each sentence's hash; a change
+    # to the summary splitter that moves a labelled sentence must fail here, not shrink the set silently
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    labels = json.loads((root / "bench" / "roundup_labels.json").read_text())
+    out = tmp_path / "roundup.jsonl"
+    subprocess.run([sys.executable, str(root / "bench" / "roundup_set.py"), "--out", str(out)], check=True)
+    pairs = load_pairs(out)
+    assert len(pairs) == len(labels) == 168
+    assert [p.label for p in pairs] == [x["label"] for x in labels]
+    roundups = {}
+    for line in CRAWL.open(encoding="utf-8"):
+        r = json.loads(line)
+        roundups[r["id"]] = r["roundup"][0].replace("\xa0", " ")
+    assert len({x["story"] for x in labels}) == 51
+    for p, x in zip(pairs, labels, strict=True):
+        assert p.summary in roundups[x["story"]]  # the editor's sentence, from the labelled story
+        assert len(p.doc.split("\n\n")) >= 2  # two or more outlets' articles

@@ -45,21 +45,20 @@ LABELS = [
 ]
 
 # Sentences the shipped model gets wrong (measured; see MODEL_CARD.md). Empty when all agree.
-# All nine are restatements the model scores below the sentence threshold (0.648, fixed on the real
+# All eight are restatements the model scores below the sentence threshold (0.643, fixed on the real
 # training sentences): the lexical features punish the summary's paraphrase and framing words.
-# The scores move a little with each refit: sentence 8 passed under the previous weights (0.64 against
-# 0.637) and does not now (0.58 against 0.648); sentence 10 passes (0.71).
-_THR = "the sentence threshold is 0.648"
+# The scores move with each refit: version 5 (the STS-B news rows) lifts sentence 5 over the threshold
+# (0.60 -> 0.73) and sentence 14 most of the way (0.31 -> 0.51).
+_THR = "the sentence threshold is 0.643"
 KNOWN_MISSES: dict[int, str] = {
-    0: f"measured: unsupported (0.47; {_THR})",
-    2: f"measured: unsupported (0.44; {_THR})",
-    3: f"measured: unsupported (0.37; {_THR})",
-    5: f"measured: unsupported (0.60; {_THR})",
-    6: f"measured: unsupported (0.25; {_THR})",
-    7: f"measured: unsupported (0.34; {_THR})",
-    8: f"measured: unsupported (0.58; {_THR})",
-    13: f"measured: unsupported (0.21; {_THR})",
-    14: f"measured: unsupported (0.31; {_THR})",
+    0: f"measured: unsupported (0.43; {_THR})",
+    2: f"measured: unsupported (0.47; {_THR})",
+    3: f"measured: unsupported (0.46; {_THR})",
+    6: f"measured: unsupported (0.27; {_THR})",
+    7: f"measured: unsupported (0.21; {_THR})",
+    8: f"measured: unsupported (0.61; {_THR})",
+    13: f"measured: unsupported (0.14; {_THR})",
+    14: f"measured: unsupported (0.51; {_THR})",
 }
 
 

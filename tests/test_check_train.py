@@ -66,21 +66,32 @@ def few_trees(monkeypatch):
     monkeypatch.setattr(train, "fit_trees", lambda X, y, w, seed=13, **kw: fit(X, y, w, seed, **{"max_iter": 15, **kw}))
 
 
-@pytest.mark.parametrize("version", [1, 2, 3, 4])
+def _sts(seed: int = 2):  # noqa: ANN202
+    """Version 5's extra rows: STS-like pairs, half supported, half not (one claim each)."""
+    rng = random.Random(seed)
+    pairs = [Pair(f"h{i}", f"t{i}", i % 2, "sts", {"doc": f"sts:{i}"}) for i in range(30)]
+    return {"sts": (pairs, [[_feats(rng, bool(p.label))] for p in pairs])}
+
+
+@pytest.mark.parametrize("version", [1, 2, 3, 4, 5])
 def test_fit_is_deterministic_and_loadable(version, few_trees):
     pytest.importorskip("sklearn")
-    first = fit_all(*_data(), seed=13, version=version)
-    again = fit_all(*_data(), seed=13, version=version)
+    extra = _sts() if version == 5 else None
+    first = fit_all(*_data(), seed=13, version=version, extra=extra)
+    again = fit_all(*_data(), seed=13, version=version, extra=extra)
     for d in (first, again):
         d.pop("created")
     assert json.dumps(first, sort_keys=True) == json.dumps(again, sort_keys=True)
     assert first["version"] == version
-    want = {1: V1_FEATURES, 4: FEATURE_NAMES + list(NLI_FEATURES)}.get(version, FEATURE_NAMES)
+    want = FEATURE_NAMES + list(NLI_FEATURES) if version >= 4 else {1: V1_FEATURES}.get(version, FEATURE_NAMES)
     assert first["sentence_model"]["features"] == list(want)
     frank, f_frank = _data()[2]["frank_valid"], _data()[5]["frank_valid"]
     plain = (
         240 + 40 + 80 + 80 + sum(len(f) if p.label else int(len(f) == 1) for p, f in zip(frank, f_frank, strict=True))
     )
+    if version == 5:  # every STS pair is one row, supported or not
+        plain += 30
+        assert first["training"]["sets"]["sts"] == 30
     long_bad = sum(1 for p, f in zip(frank, f_frank, strict=True) if not p.label and len(f) > 1)
     assert long_bad > 0
     if version == 1:
@@ -88,8 +99,8 @@ def test_fit_is_deterministic_and_loadable(version, few_trees):
         assert first["training"]["rows"] == plain  # no multiple-instance rows
     else:
         assert first["summary_model"]["type"] == "logistic"
-        want_summary = {2: train.V2_SUMMARY_FEATURES, 4: [*SUMMARY_FEATURES, "min_nli_max"]}.get(
-            version, SUMMARY_FEATURES
+        want_summary = {2: train.V2_SUMMARY_FEATURES, 3: SUMMARY_FEATURES}.get(
+            version, [*SUMMARY_FEATURES, "min_nli_max"]
         )
         assert first["summary_model"]["features"] == list(want_summary)
         macro = first["training"]["summary_groups_oof_macro"]
@@ -97,7 +108,7 @@ def test_fit_is_deterministic_and_loadable(version, few_trees):
         assert macro == pytest.approx(np.mean([v[0] for v in per_group.values()]), abs=1e-4)
         assert first["training"]["rows"] == plain + long_bad  # one per long inconsistent FRANK summary
     checker = Checker({**first, "baselines": {}})
-    assert checker.needs_cross == (version == 4)  # only version 4 loads the cross-encoder
+    assert checker.needs_cross == (version >= 4)  # versions 4 and 5 load the cross-encoder
     logits = checker.claim_logits([])
     assert logits.size == 0
     X = checker.sentence_model.matrix([_feats(random.Random(3), True)])
@@ -107,7 +118,7 @@ def test_fit_is_deterministic_and_loadable(version, few_trees):
 
 def test_unknown_version_is_refused(few_trees):
     with pytest.raises(ValueError):
-        fit_all(*_data(), seed=13, version=5)
+        fit_all(*_data(), seed=13, version=6)
 
 
 def test_feature_caches_are_keyed_by_the_sentence_splitter(monkeypatch):
@@ -134,3 +145,12 @@ def test_feature_caches_are_keyed_by_the_sentence_splitter(monkeypatch):
     train.cached_nli_features("s", [], FakeFeat())
     splitter = Path(sentences.__file__).read_bytes()
     assert splitter in seen["feat"] and splitter in seen["nli"]
+
+
+def test_extra_rows_go_with_version_5_only(few_trees):
+    # a "version 5" file without the STS-B rows would be version 4 under another name, and the rows in an
+    # older version's file would make it a design that never shipped
+    with pytest.raises(ValueError):
+        fit_all(*_data(), seed=13, version=5)
+    with pytest.raises(ValueError):
+        fit_all(*_data(), seed=13, version=4, extra=_sts())

@@ -32,6 +32,7 @@ __all__ = [
     "background_texts",
     "reported_doc_keys",
     "fix_glued_sentences",
+    "load_sts_news",
 ]
 
 
@@ -178,6 +179,20 @@ def load_msrp_pairs(split: str = "train") -> list[tuple[int, str, str]]:
         for row in rd:
             if len(row) >= 5:
                 out.append((int(row[0]), row[3], row[4]))
+    return out
+
+
+def load_sts_news() -> list[tuple[float, str, str]]:
+    """STS-B's news pairs as (similarity 0-5, sentence 1, sentence 2): the headlines and DEFT-news parts
+    of its train, dev and test files. The MSRpar part is left out (it repeats MSRP sentences)."""
+    out = []
+    for split in ("train", "dev", "test"):
+        path = raw_root() / "nli" / "paraphrase" / "stsbenchmark" / f"sts-{split}.csv"
+        with open(path, encoding="utf-8") as fh:
+            rows = [line.rstrip("\n").split("\t") for line in fh]
+        for row in rows:
+            if len(row) >= 7 and row[0] == "main-news" and row[1] != "MSRpar":
+                out.append((float(row[4]), row[5].strip(), row[6].strip()))
     return out
 
 

@@ -41,7 +41,7 @@ __all__ = [
 
 DEFAULT_WEIGHTS = "checker.json"
 CROSS_WEIGHTS = "crossenc.safetensors"
-# Cross-encoder features (version 4): the entailment logit of the claim given its best evidence sentence,
+# Cross-encoder features (versions 4 and 5): the entailment logit of the claim given its best evidence sentence,
 # and the largest over the best, the second and the two together (``crossenc.CrossEncoder``).
 NLI_FEATURES = ("nli_top", "nli_max")
 _MAX_SWAP = 4  # longest differing span (tokens) that still reads as a swapped number, name or antonym
