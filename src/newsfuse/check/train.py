@@ -630,8 +630,9 @@ def fit_all(
     (:func:`_summary_v1`). ``version`` 2 and 3: all ``FEATURE_NAMES`` and a logistic model over
     summary features (``V2_SUMMARY_FEATURES``, or ``verifier.SUMMARY_FEATURES`` for 3), fitted on
     FRANK valid, QAGS and synthetic summaries. ``version`` 4 adds the cross-encoder's features, and
-    5 is 4 fitted with ``extra`` rows too: {name: (pairs, features)} of more unlabelled-by-humans
-    sets (STS-B news, :func:`build_sts`), placed after the MSRP rows and weighted like them."""
+    5 is 4 fitted with ``extra`` rows too: {name: (pairs, features)} of more sets whose labels are not
+    consistency judgements (STS-B news, whose similarity ratings :func:`build_sts` maps to labels), placed
+    after the MSRP rows and weighted like them (the calibration and thresholds read only the real rows)."""
     from .verifier import SUMMARY_FEATURES as V3_SUMMARY_FEATURES
     from .verifier import summary_features
 
