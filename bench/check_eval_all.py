@@ -28,16 +28,17 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def roundup_pairs() -> list:
-    """The hand-labelled roundup sentences (see bench/roundup_set.py) as checker pairs."""
+    """The hand-labelled roundup sentences (see bench/roundup_set.py) as checker pairs, read as
+    ``newsfuse eval check`` reads the file that script writes."""
     import sys
 
-    from newsfuse.check.data import Pair, fix_glued_sentences
+    from newsfuse.eval.check import pairs_from_items
 
     sys.path.insert(0, str(ROOT / "bench"))
     from roundup_set import build
 
     labels = json.loads((ROOT / "bench" / "roundup_labels.json").read_text())
-    return [Pair(fix_glued_sentences(x["doc"]), x["summary"], x["label"], "roundup", {}) for x in build(labels)]
+    return pairs_from_items(build(labels), "roundup")
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-__all__ = ["command", "baseline_scores", "evaluate", "load_pairs"]
+__all__ = ["command", "baseline_scores", "evaluate", "load_pairs", "pairs_from_items"]
 
 BASELINES = ("rouge2_precision", "entity_overlap", "minilm_cosine")
 _DOC_FIELDS = ("article", "document", "doc", "text", "source")
@@ -51,11 +51,28 @@ def load_pairs(
     split: str | None = None,
     limit: int | None = None,
 ) -> list[Any]:
-    from newsfuse.check.data import Pair, fix_glued_sentences, read_items
+    from newsfuse.check.data import read_items
 
     items = read_items(path)
     if split:
         items = [x for x in items if str(x.get("split", x.get("cut", ""))) == split]
+    pairs = pairs_from_items(items, path.stem, doc_field, summary_field, label_field)
+    if limit:
+        pairs = pairs[:limit]
+    return pairs
+
+
+def pairs_from_items(
+    items: Sequence[dict[str, Any]],
+    name: str,
+    doc_field: str | None = None,
+    summary_field: str | None = None,
+    label_field: str | None = None,
+) -> list[Any]:
+    """Checker pairs from items already read (what :func:`load_pairs` does after reading a file): the
+    fields found as the command finds them, items without a numeric label skipped."""
+    from newsfuse.check.data import Pair, fix_glued_sentences
+
     if not items:
         return []
     d = _pick(items[0], doc_field, _DOC_FIELDS, "doc")
@@ -67,9 +84,7 @@ def load_pairs(
             y = int(float(x[lab]))
         except (TypeError, ValueError):
             continue
-        pairs.append(Pair(fix_glued_sentences(str(x[d])), str(x[s]), y, path.stem, {}))
-    if limit:
-        pairs = pairs[:limit]
+        pairs.append(Pair(fix_glued_sentences(str(x[d])), str(x[s]), y, name, {}))
     return pairs
 
 
