@@ -6,7 +6,7 @@ Usage: python bench/check_eval_all.py [--weights PATH] [--out results.json] [--s
 checker's summary model and thresholds were fitted on it and 424 of its 671 summaries train the
 sentence model, so its figures are in-sample (the out-of-fold FRANK valid figures are in the
 training log and in ``checker.json`` under ``training.frank_valid_oof``).
-``--sets roundup`` scores the 168 hand-labelled AllSides roundup sentences (``bench/roundup_set.py``):
+``--sets roundup`` scores the 275 hand-labelled AllSides roundup sentences (``bench/roundup_set.py``):
 human multi-source summaries, the style of newsfuse's own briefs. It is not in the default list, so
 the issue's five reported sets stay what a plain run prints.
 Sentence embeddings are cached in data_local/check/emb_cache.npz, so reruns are quick.

@@ -79,13 +79,13 @@ def test_roundup_set_finds_every_labelled_sentence(tmp_path):
     out = tmp_path / "roundup.jsonl"
     subprocess.run([sys.executable, str(root / "bench" / "roundup_set.py"), "--out", str(out)], check=True)
     pairs = load_pairs(out)
-    assert len(pairs) == len(labels) == 168
+    assert len(pairs) == len(labels) == 275
     assert [p.label for p in pairs] == [x["label"] for x in labels]
     roundups = {}
     for line in CRAWL.open(encoding="utf-8"):
         r = json.loads(line)
         roundups[r["id"]] = r["roundup"][0].replace("\xa0", " ")
-    assert len({x["story"] for x in labels}) == 51
+    assert len({x["story"] for x in labels}) == 81
     for p, x in zip(pairs, labels, strict=True):
         assert p.summary in roundups[x["story"]]  # the editor's sentence, from the labelled story
         assert len(p.doc.split("\n\n")) >= 2  # two or more outlets' articles
