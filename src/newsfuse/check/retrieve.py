@@ -186,6 +186,7 @@ class SourceIndex:
         bg = background()
         mx = bg.max_idf()
         content = set(claim.content)
+        # stems looked up in the word table, as the features do (see features.claim_features)
         weights = {w: min(bg.idf(w), mx) + 1.0 for w in content}
         total = sum(weights.values()) or 1.0
         lex = np.array([sum(weights[w] for w in content & cs) / total for cs in self._content_sets], dtype=np.float32)
