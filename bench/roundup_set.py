@@ -8,11 +8,11 @@ the crawl, which are often cut short: 1 when every checkable fact of the sentenc
 directly implied by the crawled titles and texts (facts may be combined across articles; framing
 that adds no checkable fact is tolerated), 0 otherwise. 93 are supported and 182 not. They came in
 three batches: 76 sentences (two of us labelled them independently and agreed on 73, Cohen's kappa
-0.90), 92 (one labeller), and 107 from 30 further stories of the same shuffle (two labellers
-again: 104 of 107 agreed, kappa 0.94). Where two labellers disagreed, the stricter label was kept.
-The labels are in ``bench/roundup_labels.json``, batch by batch in that order, keyed by story id and
-the SHA-1 of the sentence (the news text itself is read from ``../shared/data/raw/neus_allsides``
-and never committed).
+0.90), 92 (one labeller), and 107 from 30 further stories of the same shuffle (two other
+labellers, independently: 104 of 107 agreed, kappa 0.94). Where two labellers disagreed, the
+stricter label was kept. The labels are in ``bench/roundup_labels.json``, batch by batch in that
+order, keyed by story id and the first 10 hex digits of the sentence's SHA-1 (the news text itself
+is read from ``../shared/data/raw/neus_allsides`` and never committed).
 
 Usage:
     python bench/roundup_set.py [--out data_local/roundup_check.jsonl]

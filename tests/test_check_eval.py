@@ -81,6 +81,7 @@ def test_roundup_set_finds_every_labelled_sentence(tmp_path):
     pairs = load_pairs(out)
     assert len(pairs) == len(labels) == 275
     assert [p.label for p in pairs] == [x["label"] for x in labels]
+    assert sum(x["label"] for x in labels) == 93
     roundups = {}
     for line in CRAWL.open(encoding="utf-8"):
         r = json.loads(line)

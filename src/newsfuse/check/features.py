@@ -558,9 +558,10 @@ def claim_features(
     mx = bg.max_idf()
 
     # The weights look a *stem* up in a table of lower-cased *words* (``Background.counts``), as when the
-    # shipped weights were trained: a stem that is itself a word ("said", "job") gets its IDF, one that is
-    # not ("presid", "vaccin") gets the largest, like a word never seen. A lookup by stem was refitted in
-    # session 15 and did not do better (MODEL_CARD.md, "Tried and not kept"), so this stays as trained.
+    # shipped weights were trained: a stem that is itself a word gets the IDF of that word only ("said";
+    # "organ" for "organization"), one that is not ("presid", "vaccin") the largest, like a word never
+    # seen. A lookup by stem was refitted in session 15 and was no better within noise (MODEL_CARD.md,
+    # "Tried and not kept"), so this stays as trained; changing it needs a refit.
     def w(s: str) -> float:
         return min(bg.idf(s), mx) + 1.0
 
