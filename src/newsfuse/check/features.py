@@ -203,6 +203,16 @@ class Background:
     def max_idf(self) -> float:
         return math.log(self.total + 1.0)
 
+    def weight(self, st: str) -> float:
+        """The word weight of the claim features and the evidence ranking: IDF + 1, capped.
+
+        It looks a *stem* up in the table of lower-cased *words* (``counts``), as when the shipped weights
+        were trained: a stem that is itself a word gets the IDF of that word only ("said"; "organ" for
+        "organization"), one that is not ("presid", "vaccin") the largest, like a word never seen. A
+        lookup by stem was refitted in session 15 and was no better within noise (MODEL_CARD.md, "Tried
+        and not kept"), so this stays as trained; changing it needs a refit."""
+        return min(self.idf(st), self.max_idf()) + 1.0
+
     def name_like(self, word: str) -> bool:
         """A word usually written with a capital inside sentences (a name), or unknown and long."""
         if word in self.caps:
@@ -554,16 +564,7 @@ def claim_features(
     doc_loose: str | None = None,
 ) -> tuple[dict[str, float], list[Conflict]]:
     """Feature vector of one claim against its ranked evidence (best first) and the whole source."""
-    bg = background()
-    mx = bg.max_idf()
-
-    # The weights look a *stem* up in a table of lower-cased *words* (``Background.counts``), as when the
-    # shipped weights were trained: a stem that is itself a word gets the IDF of that word only ("said";
-    # "organ" for "organization"), one that is not ("presid", "vaccin") the largest, like a word never
-    # seen. A lookup by stem was refitted in session 15 and was no better within noise (MODEL_CARD.md,
-    # "Tried and not kept"), so this stays as trained; changing it needs a refit.
-    def w(s: str) -> float:
-        return min(bg.idf(s), mx) + 1.0
+    w = background().weight
 
     e1 = evidence[0] if evidence else analyse("")
     e_stems: set[str] = set()

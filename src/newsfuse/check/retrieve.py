@@ -183,11 +183,9 @@ class SourceIndex:
     def match(self, claim: TextInfo, claim_vec: np.ndarray | None) -> Match:
         """Per sentence: IDF-weighted share of the claim's content words it holds, and its cosine; plus
         the claim's word weights and their total."""
-        bg = background()
-        mx = bg.max_idf()
+        weight = background().weight  # the claim features' word weights (Background.weight)
         content = set(claim.content)
-        # stems looked up in the word table, as the features do (see features.claim_features)
-        weights = {w: min(bg.idf(w), mx) + 1.0 for w in content}
+        weights = {w: weight(w) for w in content}
         total = sum(weights.values()) or 1.0
         lex = np.array([sum(weights[w] for w in content & cs) / total for cs in self._content_sets], dtype=np.float32)
         if self.vectors is not None and claim_vec is not None:
