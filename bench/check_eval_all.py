@@ -9,7 +9,9 @@ training log and in ``checker.json`` under ``training.frank_valid_oof``).
 ``--sets roundup`` scores the 275 hand-labelled AllSides roundup sentences (``bench/roundup_set.py``):
 human multi-source summaries, the style of newsfuse's own briefs. It is not in the default list, so
 the issue's five reported sets stay what a plain run prints.
-Sentence embeddings are cached in data_local/check/emb_cache.npz, so reruns are quick.
+Sentence embeddings are cached in data_local/check/emb_cache.npz (``emb_cache.bf16.npz`` for bf16
+vectors), so reruns are quick. ``--precision fp32`` reproduces figures measured on a CPU without
+hardware bfloat16 (see newsfuse.embed).
 """
 
 from __future__ import annotations
@@ -47,8 +49,10 @@ def main() -> None:
     ap.add_argument("--out", default=None)
     ap.add_argument("--sets", default="frank,polytope,factcc,summeval,xsumfaith")
     ap.add_argument("--no-baselines", action="store_true")
+    ap.add_argument("--precision", default="auto", help="fp32, bf16 or auto (newsfuse.embed; default auto)")
+    ap.add_argument("--scores", default=None, help="write each set's newsfuse scores to this JSON file")
     args = ap.parse_args()
-    enc = DiskCachedEncoder(get_encoder(), ROOT / "data_local" / "check" / "emb_cache.npz")
+    enc = DiskCachedEncoder(get_encoder(precision=args.precision), ROOT / "data_local" / "check" / "emb_cache.npz")
     checker = Checker.load(path=args.weights, encoder=enc)
     files = {
         "frank": (raw_root() / "frank" / "frank_joined.jsonl", "test"),
@@ -59,6 +63,7 @@ def main() -> None:
         },
     }
     results = {}
+    all_scores: dict[str, list[float]] = {}
     for name in args.sets.split(","):
         if name == "roundup":
             pairs = roundup_pairs()
@@ -66,28 +71,17 @@ def main() -> None:
             path, split = files[name]
             pairs = load_pairs(path, split=split)
         t = time.time()
-        if args.no_baselines:
-            import numpy as np
-
-            from newsfuse.check.train import balanced_accuracy, roc_auc
-            from newsfuse.eval.check import newsfuse_scores
-
-            y = np.array([p.label for p in pairs])
-            s = newsfuse_scores(pairs, checker)
-            systems = {
-                "newsfuse": {
-                    "balanced_accuracy": round(balanced_accuracy(y, s >= checker.threshold), 4),
-                    "roc_auc": round(roc_auc(y, s), 4),
-                }
-            }
-        else:
-            systems = evaluate(pairs, checker, enc)
+        scores: dict = {}
+        systems = evaluate(pairs, checker, enc, baselines=not args.no_baselines, scores=scores)
+        all_scores[name] = scores["newsfuse"]
         enc.save()
         results[name] = {"n": len(pairs), "systems": systems}
         row = "  ".join(f"{k}={v['balanced_accuracy']:.3f}/{v['roc_auc']}" for k, v in systems.items())
         print(f"{name:10s} n={len(pairs):5d} {time.time() - t:5.0f}s  {row}", flush=True)
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=1))
+    if args.scores:
+        Path(args.scores).write_text(json.dumps(all_scores))
 
 
 if __name__ == "__main__":

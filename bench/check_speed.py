@@ -1,6 +1,7 @@
 """Time ``Checker.check`` on a 5-sentence summary against 3 full articles, with the model loaded.
 
 Usage: python bench/check_speed.py [--set frank|allsides] [--stories 20] [--threads N] [--weights PATH]
+                                   [--precision auto|fp32|bf16]
 
 ``--set frank`` (default): three different CNN/DM articles of FRANK test (full bodies, about 700
 words and 30-40 sentences each) and a 5-sentence summary made of the first sentences of FRANK
@@ -9,6 +10,8 @@ story (the crawl keeps only the first paragraphs, about 90 words each) and the f
 its roundup. Texts are read from ../shared at run time only. No embedding cache: every call
 encodes its source sentences from scratch. Reports the sizes, the first (cold) call and the median /
 90th percentile / max of the warm calls, in seconds (sentences: as the checker splits them).
+``--precision`` is the MiniLM inference precision (newsfuse.embed; default ``auto``, what ``newsfuse
+check`` uses: bf16 on a CPU with hardware bfloat16, else fp32); the output says which ran.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ def main() -> None:
     ap.add_argument("--stories", type=int, default=20)
     ap.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's own)")
     ap.add_argument("--weights", default=None, help="checker.json to load (default: the shipped one)")
+    ap.add_argument("--precision", default="auto", help="fp32, bf16 or auto (default)")
     args = ap.parse_args()
     if args.threads:
         import torch
@@ -35,7 +39,7 @@ def main() -> None:
 
     cases = frank_cases(args.stories + 1) if args.set == "frank" else allsides_cases(args.stories + 1)
     t = time.perf_counter()
-    checker = Checker.load(path=args.weights)
+    checker = Checker.load(path=args.weights, precision=args.precision)
     load_s = time.perf_counter() - t
     times = []
     for summary, arts in cases:
@@ -46,6 +50,7 @@ def main() -> None:
     warm = sorted(times[1:])
     out = {
         "set": args.set,
+        "precision": checker.encoder.precision,
         "stories": len(warm),
         "source_words_median": statistics.median(sum(len(a.text.split()) for a in arts) for _, arts in cases),
         "source_sentences_median": statistics.median(sum(len(article_sentences(a)) for a in arts) for _, arts in cases),

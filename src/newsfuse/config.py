@@ -55,6 +55,9 @@ class Settings:
     # encoder
     encoder: str = "minilm"  # the sentence encoder; "minilm" is the one built in (newsfuse.embed.Encoder is the seam)
     encode_batch_size: int = 8  # texts per MiniLM batch (see embed.DEFAULT_BATCH)
+    # MiniLM inference (the encoder and the checker's cross-encoder): "fp32", "bf16", or "auto" (bf16 where
+    # the CPU does it in hardware; see newsfuse.embed)
+    precision: str = "auto"
     # clustering
     story_quiet_hours: float = 72.0
     # briefs
@@ -105,7 +108,7 @@ def _coerce(name: str, value: Any, typ: Any) -> Any:
 
 
 # settings that take one of a few names
-_CHOICES = {"encoder": ("minilm",)}
+_CHOICES = {"encoder": ("minilm",), "precision": ("auto", "fp32", "bf16")}
 
 
 def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:

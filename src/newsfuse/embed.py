@@ -6,6 +6,14 @@ array of L2-normalised vectors. ``MiniLMEncoder`` runs all-MiniLM-L6-v2
 package, fully offline. ``CachedEncoder`` wraps any encoder with a cache keyed
 by text hash. ``get_encoder()`` loads the model once per process.
 
+Precision: ``"fp32"``, or ``"bf16"`` (PyTorch autocast to bfloat16 on the CPU), or ``"auto"``, which
+is ``"bf16"`` where the CPU does bfloat16 arithmetic in hardware (AVX512-BF16 or AMX, read from
+``/proc/cpuinfo``) and ``"fp32"`` elsewhere. On such a CPU with 2 cores, bf16 encodes the 48 sentences
+of three articles in 0.29 s against 0.47 s (median), and each vector's cosine to its fp32 twin is at
+least 0.9999. The claim checker's timings and figures both ways are in its model card ("Speed"). Where
+bf16 is emulated it is slower, so ``"auto"`` keeps fp32 there. Training and fitting code does not follow
+the setting: ``MiniLMEncoder`` defaults to ``"fp32"``, and the fits ask for it.
+
 A stronger encoder (a GPU model, a remote embedding endpoint) only needs to
 implement ``Encoder``.
 """
@@ -16,12 +24,25 @@ import hashlib
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["Encoder", "MiniLMEncoder", "CachedEncoder", "get_encoder", "EncoderUnavailable"]
+__all__ = [
+    "Encoder",
+    "MiniLMEncoder",
+    "CachedEncoder",
+    "get_encoder",
+    "EncoderUnavailable",
+    "PRECISIONS",
+    "resolve_precision",
+    "default_precision",
+    "inference_precision",
+]
+
+PRECISIONS = ("auto", "fp32", "bf16")
 
 
 class EncoderUnavailable(RuntimeError):
@@ -44,12 +65,53 @@ class Encoder(Protocol):
 DEFAULT_BATCH = 8
 
 
+def native_bf16(cpuinfo: str | os.PathLike[str] = "/proc/cpuinfo") -> bool:
+    """Whether the CPU does bfloat16 arithmetic in hardware (the ``avx512_bf16`` or ``amx_bf16`` flag)."""
+    try:
+        with open(cpuinfo, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[-1].split())
+                    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    except OSError:
+        pass
+    return False
+
+
+def resolve_precision(precision: str = "auto") -> str:
+    """``"fp32"`` or ``"bf16"``: ``precision`` itself, or for ``"auto"`` what this CPU runs fastest."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+    if precision == "auto":
+        return "bf16" if native_bf16() else "fp32"
+    return precision
+
+
+@contextmanager
+def inference_precision(precision: str) -> Iterator[None]:
+    """Run the torch code inside at ``precision`` (``"fp32"`` or ``"bf16"``; see the module docstring)."""
+    if precision == "bf16":
+        import torch
+
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            yield
+    else:
+        yield
+
+
 class MiniLMEncoder:
     """all-MiniLM-L6-v2 via sentence-transformers, loaded from site-packages."""
 
     name = "all-MiniLM-L6-v2"
 
-    def __init__(self, batch_size: int = DEFAULT_BATCH, max_seq_length: int = 256, device: str | None = None) -> None:
+    def __init__(
+        self,
+        batch_size: int = DEFAULT_BATCH,
+        max_seq_length: int = 256,
+        device: str | None = None,
+        precision: str = "fp32",
+    ) -> None:
+        self.precision = resolve_precision(precision)
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -82,7 +144,7 @@ class MiniLMEncoder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
+        with self._lock, inference_precision(self.precision):
             vecs = self._model.encode(
                 list(texts),
                 batch_size=self.batch_size,
@@ -99,6 +161,7 @@ class CachedEncoder:
     def __init__(self, inner: Encoder, max_items: int = 200_000) -> None:
         self.inner = inner
         self.dim = inner.dim
+        self.precision = getattr(inner, "precision", "fp32")
         self.max_items = max_items
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self.hits = 0
@@ -130,13 +193,21 @@ class CachedEncoder:
 
 
 _lock = threading.Lock()
-_shared: CachedEncoder | None = None
+_shared: dict[str, CachedEncoder] = {}
 
 
-def get_encoder(batch_size: int = DEFAULT_BATCH) -> CachedEncoder:
-    """The process-wide cached MiniLM encoder (the model is loaded on first use, once)."""
-    global _shared
+def default_precision() -> str:
+    """The ``precision`` setting (``NEWSFUSE_PRECISION``, the config file, else ``"auto"``), resolved."""
+    from .config import load_settings
+
+    return resolve_precision(load_settings().precision)
+
+
+def get_encoder(batch_size: int = DEFAULT_BATCH, precision: str | None = None) -> CachedEncoder:
+    """The process-wide cached MiniLM encoder at ``precision`` (default: the setting; the model is loaded
+    on first use, once per precision)."""
+    resolved = resolve_precision(precision) if precision else default_precision()
     with _lock:
-        if _shared is None:
-            _shared = CachedEncoder(MiniLMEncoder(batch_size=batch_size))
-        return _shared
+        if resolved not in _shared:
+            _shared[resolved] = CachedEncoder(MiniLMEncoder(batch_size=batch_size, precision=resolved))
+        return _shared[resolved]

@@ -92,7 +92,7 @@ class Pipeline:
         if self._encoder is None:
             from .embed import get_encoder
 
-            self._encoder = get_encoder(self.settings.encode_batch_size)
+            self._encoder = get_encoder(self.settings.encode_batch_size, self.settings.precision)
         return self._encoder
 
     @property

@@ -52,7 +52,7 @@ def fit_salience(source: Path, target: Path, start: int = 300, stop: int = 1000,
     if encoder is None:
         from newsfuse.embed import get_encoder
 
-        encoder = DiskCachedEncoder(get_encoder())
+        encoder = DiskCachedEncoder(get_encoder(precision="fp32"))  # the shipped fits were fp32
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2"], use_stemmer=True)
     data = load_neus(source, target, stop)[start:stop]
     xs, ys = [], []
@@ -106,7 +106,7 @@ def fit_coverage(
     if encoder is None:
         from newsfuse.embed import get_encoder
 
-        encoder = DiskCachedEncoder(get_encoder())
+        encoder = DiskCachedEncoder(get_encoder(precision="fp32"))  # the shipped fits were fp32
     scorer = rouge_scorer.RougeScorer(["rouge2"], use_stemmer=True)
     names = list(_SIGN)
     tables = []  # per story: (terms matrix, ROUGE-2 F1 per selection)

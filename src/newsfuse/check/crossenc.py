@@ -158,8 +158,18 @@ def _base_path() -> Path:
 class CrossEncoder:
     """Scores (evidence, claim) pairs: a logit, higher when the evidence entails the claim."""
 
-    def __init__(self, weights: str | Path | None = None, max_length: int = MAX_LENGTH, batch_size: int = 8) -> None:
+    def __init__(
+        self,
+        weights: str | Path | None = None,
+        max_length: int = MAX_LENGTH,
+        batch_size: int = 8,
+        precision: str = "fp32",
+    ) -> None:
         import os
+
+        from newsfuse.embed import resolve_precision
+
+        self.precision = resolve_precision(precision)  # of ``score`` only; training sets its own autocast
 
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -242,7 +252,9 @@ class CrossEncoder:
             return np.zeros(0, dtype=np.float32)
         order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
         out = np.zeros(len(pairs), dtype=np.float32)
-        with torch.inference_mode():
+        from newsfuse.embed import inference_precision
+
+        with torch.inference_mode(), inference_precision(self.precision):
             for s in range(0, len(order), self.batch_size):
                 idx = order[s : s + self.batch_size]
                 batch = self._batch([pairs[i][0] for i in idx], [pairs[i][1] for i in idx])

@@ -228,7 +228,10 @@ class DiskCachedEncoder:
 
         self.inner = inner
         self.dim = inner.dim
-        self.path = Path(path)
+        # vectors of another precision are kept in a file of their own (newsfuse.embed)
+        self.precision = getattr(inner, "precision", "fp32")
+        path = Path(path)
+        self.path = path if self.precision == "fp32" else path.with_name(f"{path.stem}.{self.precision}{path.suffix}")
         self._np = np
         self._cache: dict[str, Any] = {}
         self._dirty = False

@@ -174,7 +174,12 @@ class Checker:
     """Checks every sentence of a summary against source articles."""
 
     def __init__(
-        self, model: dict[str, Any], encoder: Any | None = None, settings: Any | None = None, cross: Any | None = None
+        self,
+        model: dict[str, Any],
+        encoder: Any | None = None,
+        settings: Any | None = None,
+        cross: Any | None = None,
+        precision: str | None = None,
     ) -> None:
         self.model = model
         self.sentence_model = CombinerModel(model["sentence_model"])
@@ -195,6 +200,12 @@ class Checker:
         self.sentence_threshold = float(model.get("sentence_threshold", 0.5))
         self.encoder = encoder
         self.settings = settings
+        # the shipped cross-encoder runs at the encoder's precision unless told otherwise (newsfuse.embed)
+        self.precision = precision or getattr(encoder, "precision", None) or getattr(settings, "precision", None)
+        if self.precision is None:
+            from newsfuse.embed import default_precision
+
+            self.precision = default_precision()
         # the cross-encoder, loaded on first use, only for a model that reads its features
         read = set(self.sentence_model.features) | set(self.summary_model.features if self.summary_model else [])
         self.needs_cross = any(f in read or f"min_{f}" in read or f"mean_{f}" in read for f in NLI_FEATURES)
@@ -216,22 +227,33 @@ class Checker:
                             f"the checker's model reads the cross-encoder, but {path} is missing: reinstall the "
                             "package, or train it (python -m newsfuse.check.crossenc --out ...)"
                         )
-                    self._cross = CrossEncoder(path)
+                    self._cross = CrossEncoder(path, precision=self.precision)
         return self._cross
 
     # ---------------------------------------------------------------------------------------------
     @classmethod
-    def load(cls, settings: Any | None = None, path: str | Path | None = None, encoder: Any | None = None) -> Checker:
-        """Load the shipped weights (or ``path``) and the shared MiniLM encoder."""
+    def load(
+        cls,
+        settings: Any | None = None,
+        path: str | Path | None = None,
+        encoder: Any | None = None,
+        precision: str | None = None,
+    ) -> Checker:
+        """Load the shipped weights (or ``path``) and the shared MiniLM encoder. Both MiniLM models run at
+        ``precision``: by default the settings' ``precision``, else the setting's value from the
+        environment or config file; with ``encoder`` given, that encoder's (``newsfuse.embed``)."""
         model = load_model_dict(path)
         if encoder is None:
+            from newsfuse.embed import default_precision
+
+            precision = precision or getattr(settings, "precision", None) or default_precision()
             try:
                 from newsfuse.embed import get_encoder
 
-                encoder = get_encoder()
+                encoder = get_encoder(precision=precision)
             except Exception:  # noqa: BLE001 - without the encoder the lexical signals still work
                 encoder = None
-        return cls(model, encoder=encoder, settings=settings)
+        return cls(model, encoder=encoder, settings=settings, precision=precision)
 
     # ---------------------------------------------------------------------------------------------
     def index(self, sources: Sequence[Article]) -> SourceIndex:

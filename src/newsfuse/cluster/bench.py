@@ -190,10 +190,10 @@ def run_bench(
         "dumps_s": round(dump_s, 2),
     }
     if embed_sample > 0:
-        from ..embed import MiniLMEncoder
+        from ..embed import MiniLMEncoder, default_precision
         from .features import embedding_text
 
-        enc = MiniLMEncoder()
+        enc = MiniLMEncoder(precision=default_precision())  # as ingest encodes (the precision setting)
         sample = [embedding_text(a) for a in random.Random(seed).sample(arts, min(embed_sample, len(arts)))]
         enc.encode(sample[:8])  # warm up
         t = time.perf_counter()
@@ -201,6 +201,7 @@ def run_bench(
         emb_s = time.perf_counter() - t
         emb_rate = len(sample) / emb_s
         result["embed_sample"] = len(sample)
+        result["embed_precision"] = enc.precision
         result["embed_articles_per_s"] = round(emb_rate, 1)
         result["end_to_end_articles_per_s"] = round(1.0 / (1.0 / emb_rate + cluster_s / len(arts)), 1)
     return result

@@ -260,7 +260,7 @@ def tune_thresholds(
 def _vectors(arts: list[Article]) -> np.ndarray:
     from ..eval.cluster import cached_encode
 
-    return cached_encode([embedding_text(a) for a in arts])
+    return cached_encode([embedding_text(a) for a in arts], precision="fp32")  # the shipped scorer was fitted so
 
 
 def build_streams(

@@ -163,13 +163,21 @@ def newsfuse_scores(pairs: Sequence[Any], checker: Any) -> np.ndarray:
     return out
 
 
-def evaluate(pairs: Sequence[Any], checker: Any, encoder: Any) -> dict[str, dict[str, float | None]]:
+def evaluate(
+    pairs: Sequence[Any], checker: Any, encoder: Any, baselines: bool = True, scores: dict | None = None
+) -> dict[str, dict[str, float | None]]:
+    """Balanced accuracy and ROC AUC of the checker (and of the baselines, unless ``baselines`` is
+    False) on ``pairs``; the checker's summary scores are also put in ``scores["newsfuse"]`` if given."""
     from newsfuse.check.train import balanced_accuracy, roc_auc
 
     y = np.array([p.label for p in pairs])
     systems: dict[str, dict[str, float | None]] = {}
     s = newsfuse_scores(pairs, checker)
+    if scores is not None:
+        scores["newsfuse"] = [float(v) for v in s]
     systems["newsfuse"] = _metrics(y, s, checker.threshold, balanced_accuracy, roc_auc)
+    if not baselines:
+        return systems
     thresholds = checker.model.get("baselines", {})
     for name, sc in baseline_scores(pairs, encoder).items():
         systems[name] = _metrics(y, sc, float(thresholds.get(name, 0.5)), balanced_accuracy, roc_auc)

@@ -162,9 +162,15 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("newsfuse")) / "embed_cache"
 
 
-def cached_encode(texts: Sequence[str], name: str = "minilm", encoder: Any = None) -> np.ndarray:
-    """Encode ``texts`` with MiniLM, reusing vectors cached on disk (keyed by the SHA-1 of each text)."""
-    path = cache_dir() / f"{name}.npz"
+def cached_encode(
+    texts: Sequence[str], name: str = "minilm", encoder: Any = None, precision: str | None = None
+) -> np.ndarray:
+    """Encode ``texts`` with MiniLM, reusing vectors cached on disk (keyed by the SHA-1 of each text; one
+    file per precision: ``precision``, else the encoder's, else the setting; see newsfuse.embed)."""
+    from ..embed import default_precision
+
+    precision = precision or getattr(encoder, "precision", None) or default_precision()
+    path = cache_dir() / (f"{name}.npz" if precision == "fp32" else f"{name}.{precision}.npz")
     cache: dict[str, np.ndarray] = {}
     if path.is_file():
         with np.load(path, allow_pickle=False) as z:
@@ -175,7 +181,7 @@ def cached_encode(texts: Sequence[str], name: str = "minilm", encoder: Any = Non
         if encoder is None:
             from ..embed import get_encoder
 
-            encoder = get_encoder()
+            encoder = get_encoder(precision=precision)
         vecs = encoder.encode(list(missing.values()))
         cache.update(zip(missing.keys(), vecs, strict=True))
         path.parent.mkdir(parents=True, exist_ok=True)

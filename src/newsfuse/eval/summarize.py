@@ -79,12 +79,14 @@ class DiskCachedEncoder:
     def __init__(self, inner, path: Path = CACHE) -> None:  # noqa: ANN001
         self.inner = inner
         self.dim = inner.dim
-        self.path = path
+        # vectors of another precision are kept in a file of their own (newsfuse.embed)
+        self.precision = getattr(inner, "precision", "fp32")
+        self.path = path if self.precision == "fp32" else path.with_name(f"{path.stem}.{self.precision}{path.suffix}")
         self._cache: dict[str, np.ndarray] = {}
         self._dirty = False
-        if path.is_file():
+        if self.path.is_file():
             try:
-                self._cache = pickle.loads(path.read_bytes())
+                self._cache = pickle.loads(self.path.read_bytes())
             except Exception:  # noqa: BLE001 - a broken cache is rebuilt
                 self._cache = {}
 
