@@ -10,8 +10,9 @@ training log and in ``checker.json`` under ``training.frank_valid_oof``).
 human multi-source summaries, the style of newsfuse's own briefs. It is not in the default list, so
 the issue's five reported sets stay what a plain run prints.
 Sentence embeddings are cached in data_local/check/emb_cache.npz (``emb_cache.bf16.npz`` for bf16
-vectors), so reruns are quick. ``--precision fp32`` reproduces figures measured on a CPU without
-hardware bfloat16 (see newsfuse.embed).
+vectors), so reruns are quick. ``--precision`` defaults to the ``precision`` setting
+(``NEWSFUSE_PRECISION``, else ``auto``: bf16 on a CPU with hardware bfloat16). The reported tables are
+fp32 figures: ``--precision fp32`` reproduces them on any CPU (see newsfuse.embed).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def main() -> None:
     ap.add_argument("--out", default=None)
     ap.add_argument("--sets", default="frank,polytope,factcc,summeval,xsumfaith")
     ap.add_argument("--no-baselines", action="store_true")
-    ap.add_argument("--precision", default="auto", help="fp32, bf16 or auto (newsfuse.embed; default auto)")
+    ap.add_argument("--precision", default=None, help="fp32, bf16 or auto (default: the precision setting)")
     ap.add_argument("--scores", default=None, help="write each set's newsfuse scores to this JSON file")
     args = ap.parse_args()
     enc = DiskCachedEncoder(get_encoder(precision=args.precision), ROOT / "data_local" / "check" / "emb_cache.npz")

@@ -10,8 +10,9 @@ story (the crawl keeps only the first paragraphs, about 90 words each) and the f
 its roundup. Texts are read from ../shared at run time only. No embedding cache: every call
 encodes its source sentences from scratch. Reports the sizes, the first (cold) call and the median /
 90th percentile / max of the warm calls, in seconds (sentences: as the checker splits them).
-``--precision`` is the MiniLM inference precision (newsfuse.embed; default ``auto``, what ``newsfuse
-check`` uses: bf16 on a CPU with hardware bfloat16, else fp32); the output says which ran.
+``--precision`` is the MiniLM inference precision (newsfuse.embed). The default is the ``precision``
+setting, as ``newsfuse check`` uses it: ``NEWSFUSE_PRECISION``, else ``auto``, which means bf16 on a CPU
+with hardware bfloat16 and fp32 elsewhere. The output says which ran.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def main() -> None:
     ap.add_argument("--stories", type=int, default=20)
     ap.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's own)")
     ap.add_argument("--weights", default=None, help="checker.json to load (default: the shipped one)")
-    ap.add_argument("--precision", default="auto", help="fp32, bf16 or auto (default)")
+    ap.add_argument("--precision", default=None, help="fp32, bf16 or auto (default: the precision setting)")
     args = ap.parse_args()
     if args.threads:
         import torch
@@ -50,7 +51,7 @@ def main() -> None:
     warm = sorted(times[1:])
     out = {
         "set": args.set,
-        "precision": checker.encoder.precision,
+        "precision": checker.precision,
         "stories": len(warm),
         "source_words_median": statistics.median(sum(len(a.text.split()) for a in arts) for _, arts in cases),
         "source_sentences_median": statistics.median(sum(len(article_sentences(a)) for a in arts) for _, arts in cases),

@@ -35,3 +35,5 @@ def _isolated_env(tmp_path, monkeypatch):
     """Keep every test away from the user's real store and config."""
     monkeypatch.setenv("NEWSFUSE_DB", str(tmp_path / "default.sqlite3"))
     monkeypatch.setenv("NEWSFUSE_CONFIG", str(tmp_path / "absent-config.toml"))
+    # the default precision, whatever the user set (and the CLI writes it here: undone after each test)
+    monkeypatch.setenv("NEWSFUSE_PRECISION", "auto")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from dataclasses import dataclass
 from enum import StrEnum
@@ -83,6 +84,8 @@ def _root(
         stream=sys.stderr,
     )
     settings = load_settings(config, db=db)
+    # commands that build their models without the settings object (eval, bench) read the precision from here
+    os.environ["NEWSFUSE_PRECISION"] = settings.precision
     ctx.obj = State(settings)
 
 

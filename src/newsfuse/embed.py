@@ -10,9 +10,11 @@ Precision: ``"fp32"``, or ``"bf16"`` (PyTorch autocast to bfloat16 on the CPU), 
 is ``"bf16"`` where the CPU does bfloat16 arithmetic in hardware (AVX512-BF16 or AMX, read from
 ``/proc/cpuinfo``) and ``"fp32"`` elsewhere. On such a CPU with 2 cores, bf16 encodes the 48 sentences
 of three articles in 0.29 s against 0.47 s (median), and each vector's cosine to its fp32 twin is at
-least 0.9999. The claim checker's timings and figures both ways are in its model card ("Speed"). Where
-bf16 is emulated it is slower, so ``"auto"`` keeps fp32 there. Training and fitting code does not follow
-the setting: ``MiniLMEncoder`` defaults to ``"fp32"``, and the fits ask for it.
+least 0.9999. The claim checker's timings and figures both ways are in its model card ("Speed"). A CPU
+without bfloat16 instructions can only emulate them, usually slower than fp32 (not measured here), so
+``"auto"`` keeps fp32 there. Vectors already in a store are not re-encoded when the setting changes, so
+a store can hold both kinds side by side. Training and fitting code does not follow the setting:
+``MiniLMEncoder`` defaults to ``"fp32"``, and the fits ask for it.
 
 A stronger encoder (a GPU model, a remote embedding endpoint) only needs to
 implement ``Encoder``.
@@ -20,6 +22,7 @@ implement ``Encoder``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import threading
@@ -83,20 +86,27 @@ def resolve_precision(precision: str = "auto") -> str:
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
     if precision == "auto":
-        return "bf16" if native_bf16() else "fp32"
+        return "bf16" if _native_bf16_here() else "fp32"
     return precision
+
+
+@functools.lru_cache(maxsize=1)
+def _native_bf16_here() -> bool:
+    return native_bf16()
 
 
 @contextmanager
 def inference_precision(precision: str) -> Iterator[None]:
-    """Run the torch code inside at ``precision`` (``"fp32"`` or ``"bf16"``; see the module docstring)."""
-    if precision == "bf16":
-        import torch
+    """Run the torch code inside at ``precision`` (``"fp32"`` or ``"bf16"``; see the module docstring).
+    ``"fp32"`` also switches off an autocast the caller may be inside."""
+    import torch
 
+    if precision == "bf16":
         with torch.autocast("cpu", dtype=torch.bfloat16):
             yield
     else:
-        yield
+        with torch.autocast("cpu", enabled=False):
+            yield
 
 
 class MiniLMEncoder:
@@ -197,7 +207,9 @@ _shared: dict[str, CachedEncoder] = {}
 
 
 def default_precision() -> str:
-    """The ``precision`` setting (``NEWSFUSE_PRECISION``, the config file, else ``"auto"``), resolved."""
+    """The ``precision`` setting (``NEWSFUSE_PRECISION``, the config file, else ``"auto"``), resolved. The
+    CLI puts the value it loaded (``--config`` included) into ``NEWSFUSE_PRECISION``, so every command
+    follows it."""
     from .config import load_settings
 
     return resolve_precision(load_settings().precision)

@@ -200,12 +200,14 @@ class Checker:
         self.sentence_threshold = float(model.get("sentence_threshold", 0.5))
         self.encoder = encoder
         self.settings = settings
-        # the shipped cross-encoder runs at the encoder's precision unless told otherwise (newsfuse.embed)
-        self.precision = precision or getattr(encoder, "precision", None) or getattr(settings, "precision", None)
-        if self.precision is None:
-            from newsfuse.embed import default_precision
+        # the shipped cross-encoder runs at the encoder's precision (newsfuse.embed)
+        from newsfuse.embed import default_precision, resolve_precision
 
-            self.precision = default_precision()
+        given = getattr(encoder, "precision", None)
+        wanted = precision or getattr(settings, "precision", None)
+        self.precision = resolve_precision(given or wanted) if (given or wanted) else default_precision()
+        if given and wanted and resolve_precision(wanted) != self.precision:
+            raise ValueError(f"the encoder runs in {given}, but precision {wanted!r} was asked for")
         # the cross-encoder, loaded on first use, only for a model that reads its features
         read = set(self.sentence_model.features) | set(self.summary_model.features if self.summary_model else [])
         self.needs_cross = any(f in read or f"min_{f}" in read or f"mean_{f}" in read for f in NLI_FEATURES)
@@ -241,12 +243,14 @@ class Checker:
     ) -> Checker:
         """Load the shipped weights (or ``path``) and the shared MiniLM encoder. Both MiniLM models run at
         ``precision``: by default the settings' ``precision``, else the setting's value from the
-        environment or config file; with ``encoder`` given, that encoder's (``newsfuse.embed``)."""
+        environment or config file. With ``encoder`` given, at that encoder's (a different ``precision``
+        is refused: ``newsfuse.embed``)."""
         model = load_model_dict(path)
         if encoder is None:
-            from newsfuse.embed import default_precision
+            from newsfuse.embed import default_precision, resolve_precision
 
-            precision = precision or getattr(settings, "precision", None) or default_precision()
+            wanted = precision or getattr(settings, "precision", None)
+            precision = resolve_precision(wanted) if wanted else default_precision()
             try:
                 from newsfuse.embed import get_encoder
 
