@@ -193,6 +193,8 @@ def test_bf16_cross_encoder_and_checker_agree_with_fp32(encoders):
     assert [(c.encoder.precision, c.cross.precision) for c in checkers] == [("fp32", "fp32"), ("bf16", "bf16")]
     with pytest.raises(ValueError, match="the encoder runs in bf16"):
         Checker.load(encoder=bf16, precision="fp32")
+    # settings only set a default: an encoder given beside them keeps its own precision
+    assert Checker.load(settings=load_settings(precision="fp32"), encoder=bf16).precision == "bf16"
     src = [Article(id="a", title="", outlet="Harbour Gazette", text=" ".join(SENTENCES[:3] + SENTENCES[7:]))]
     summary = (
         "A fire broke out on the ferry Nordlys at Port Halvard on Tuesday morning. The ferry sank at sea on Friday."

@@ -40,6 +40,7 @@ __all__ = [
     "get_encoder",
     "EncoderUnavailable",
     "PRECISIONS",
+    "native_bf16",
     "resolve_precision",
     "default_precision",
     "inference_precision",
@@ -82,7 +83,8 @@ def native_bf16(cpuinfo: str | os.PathLike[str] = "/proc/cpuinfo") -> bool:
 
 
 def resolve_precision(precision: str = "auto") -> str:
-    """``"fp32"`` or ``"bf16"``: ``precision`` itself, or for ``"auto"`` what this CPU runs fastest."""
+    """``"fp32"`` or ``"bf16"``: ``precision`` itself, or for ``"auto"`` bf16 if this CPU does bfloat16 in
+    hardware (``native_bf16``), else fp32."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
     if precision == "auto":

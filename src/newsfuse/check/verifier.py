@@ -204,10 +204,10 @@ class Checker:
         from newsfuse.embed import default_precision, resolve_precision
 
         given = getattr(encoder, "precision", None)
-        wanted = precision or getattr(settings, "precision", None)
-        self.precision = resolve_precision(given or wanted) if (given or wanted) else default_precision()
-        if given and wanted and resolve_precision(wanted) != self.precision:
-            raise ValueError(f"the encoder runs in {given}, but precision {wanted!r} was asked for")
+        if given and precision and resolve_precision(precision) != resolve_precision(given):
+            raise ValueError(f"the encoder runs in {given}, but precision {precision!r} was asked for")
+        wanted = given or precision or getattr(settings, "precision", None)  # a given encoder's wins over settings
+        self.precision = resolve_precision(wanted) if wanted else default_precision()
         # the cross-encoder, loaded on first use, only for a model that reads its features
         read = set(self.sentence_model.features) | set(self.summary_model.features if self.summary_model else [])
         self.needs_cross = any(f in read or f"min_{f}" in read or f"mean_{f}" in read for f in NLI_FEATURES)
