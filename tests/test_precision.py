@@ -54,7 +54,6 @@ def test_the_cli_passes_the_precision_of_its_config_file_to_every_command(tmp_pa
     import os
 
     from newsfuse.cli import main
-    from newsfuse.embed import default_precision
 
     cfg = tmp_path / "c.toml"
     cfg.write_text('precision = "fp32"\n')
@@ -63,7 +62,7 @@ def test_the_cli_passes_the_precision_of_its_config_file_to_every_command(tmp_pa
         main(["--config", str(cfg), "--db", str(tmp_path / "s.sqlite3"), "stories"])
     assert "no store at" in capsys.readouterr().err
     # eval and bench commands build their encoders from the environment's setting, not from --config
-    assert os.environ["NEWSFUSE_PRECISION"] == "fp32" and default_precision() == "fp32"
+    assert os.environ["NEWSFUSE_PRECISION"] == "fp32" and resolve_precision() == "fp32"
 
 
 def test_an_encoder_cache_of_another_precision_is_refused(tmp_path, monkeypatch):

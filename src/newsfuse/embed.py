@@ -29,6 +29,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -42,8 +43,8 @@ __all__ = [
     "PRECISIONS",
     "native_bf16",
     "resolve_precision",
-    "default_precision",
     "inference_precision",
+    "cache_file",
 ]
 
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -82,9 +83,15 @@ def native_bf16(cpuinfo: str | os.PathLike[str] = "/proc/cpuinfo") -> bool:
     return False
 
 
-def resolve_precision(precision: str = "auto") -> str:
-    """``"fp32"`` or ``"bf16"``: ``precision`` itself, or for ``"auto"`` bf16 if this CPU does bfloat16 in
-    hardware (``native_bf16``), else fp32."""
+def resolve_precision(precision: str | None = None) -> str:
+    """``"fp32"`` or ``"bf16"``: ``precision`` itself; for ``"auto"`` bf16 if this CPU does bfloat16 in
+    hardware (``native_bf16``), else fp32; for None the ``precision`` setting (``NEWSFUSE_PRECISION``, the
+    config file, else ``"auto"``) resolved so. The CLI puts the value it loaded (``--config`` included)
+    into ``NEWSFUSE_PRECISION``, so every command follows it."""
+    if precision is None:
+        from .config import load_settings
+
+        precision = load_settings().precision
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
     if precision == "auto":
@@ -95,6 +102,12 @@ def resolve_precision(precision: str = "auto") -> str:
 @functools.lru_cache(maxsize=1)
 def _native_bf16_here() -> bool:
     return native_bf16()
+
+
+def cache_file(path: Path, precision: str) -> Path:
+    """Where a disk cache keeps vectors of ``precision``: ``path`` for fp32, ``name.bf16.ext`` beside it
+    for bf16, so that one precision's vectors are never read as the other's."""
+    return path if precision == "fp32" else path.with_name(f"{path.stem}.{precision}{path.suffix}")
 
 
 @contextmanager
@@ -121,7 +134,7 @@ class MiniLMEncoder:
         batch_size: int = DEFAULT_BATCH,
         max_seq_length: int = 256,
         device: str | None = None,
-        precision: str = "fp32",
+        precision: str | None = "fp32",  # None: the precision setting (resolve_precision)
     ) -> None:
         self.precision = resolve_precision(precision)
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -208,19 +221,10 @@ _lock = threading.Lock()
 _shared: dict[str, CachedEncoder] = {}
 
 
-def default_precision() -> str:
-    """The ``precision`` setting (``NEWSFUSE_PRECISION``, the config file, else ``"auto"``), resolved. The
-    CLI puts the value it loaded (``--config`` included) into ``NEWSFUSE_PRECISION``, so every command
-    follows it."""
-    from .config import load_settings
-
-    return resolve_precision(load_settings().precision)
-
-
 def get_encoder(batch_size: int = DEFAULT_BATCH, precision: str | None = None) -> CachedEncoder:
     """The process-wide cached MiniLM encoder at ``precision`` (default: the setting; the model is loaded
     on first use, once per precision)."""
-    resolved = resolve_precision(precision) if precision else default_precision()
+    resolved = resolve_precision(precision)
     with _lock:
         if resolved not in _shared:
             _shared[resolved] = CachedEncoder(MiniLMEncoder(batch_size=batch_size, precision=resolved))

@@ -228,10 +228,10 @@ class DiskCachedEncoder:
 
         self.inner = inner
         self.dim = inner.dim
-        # vectors of another precision are kept in a file of their own (newsfuse.embed)
+        from newsfuse.embed import cache_file
+
         self.precision = getattr(inner, "precision", "fp32")
-        path = Path(path)
-        self.path = path if self.precision == "fp32" else path.with_name(f"{path.stem}.{self.precision}{path.suffix}")
+        self.path = cache_file(Path(path), self.precision)
         self._np = np
         self._cache: dict[str, Any] = {}
         self._dirty = False

@@ -201,13 +201,13 @@ class Checker:
         self.encoder = encoder
         self.settings = settings
         # the shipped cross-encoder runs at the encoder's precision (newsfuse.embed)
-        from newsfuse.embed import default_precision, resolve_precision
+        from newsfuse.embed import resolve_precision
 
         given = getattr(encoder, "precision", None)
         if given and precision and resolve_precision(precision) != resolve_precision(given):
             raise ValueError(f"the encoder runs in {given}, but precision {precision!r} was asked for")
-        wanted = given or precision or getattr(settings, "precision", None)  # a given encoder's wins over settings
-        self.precision = resolve_precision(wanted) if wanted else default_precision()
+        # a given encoder's wins over the settings'; neither: the setting from the environment or config file
+        self.precision = resolve_precision(given or precision or getattr(settings, "precision", None))
         # the cross-encoder, loaded on first use, only for a model that reads its features
         read = set(self.sentence_model.features) | set(self.summary_model.features if self.summary_model else [])
         self.needs_cross = any(f in read or f"min_{f}" in read or f"mean_{f}" in read for f in NLI_FEATURES)
@@ -247,13 +247,10 @@ class Checker:
         is refused: ``newsfuse.embed``)."""
         model = load_model_dict(path)
         if encoder is None:
-            from newsfuse.embed import default_precision, resolve_precision
+            from newsfuse.embed import get_encoder, resolve_precision
 
-            wanted = precision or getattr(settings, "precision", None)
-            precision = resolve_precision(wanted) if wanted else default_precision()
+            precision = resolve_precision(precision or getattr(settings, "precision", None))
             try:
-                from newsfuse.embed import get_encoder
-
                 encoder = get_encoder(precision=precision)
             except Exception:  # noqa: BLE001 - without the encoder the lexical signals still work
                 encoder = None

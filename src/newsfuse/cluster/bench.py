@@ -190,10 +190,10 @@ def run_bench(
         "dumps_s": round(dump_s, 2),
     }
     if embed_sample > 0:
-        from ..embed import MiniLMEncoder, default_precision
+        from ..embed import MiniLMEncoder
         from .features import embedding_text
 
-        enc = MiniLMEncoder(precision=default_precision())  # as ingest encodes (the precision setting)
+        enc = MiniLMEncoder(precision=None)  # the precision setting, as ingest encodes
         sample = [embedding_text(a) for a in random.Random(seed).sample(arts, min(embed_sample, len(arts)))]
         enc.encode(sample[:8])  # warm up
         t = time.perf_counter()

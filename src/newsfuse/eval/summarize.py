@@ -79,9 +79,10 @@ class DiskCachedEncoder:
     def __init__(self, inner, path: Path = CACHE) -> None:  # noqa: ANN001
         self.inner = inner
         self.dim = inner.dim
-        # vectors of another precision are kept in a file of their own (newsfuse.embed)
+        from newsfuse.embed import cache_file
+
         self.precision = getattr(inner, "precision", "fp32")
-        self.path = path if self.precision == "fp32" else path.with_name(f"{path.stem}.{self.precision}{path.suffix}")
+        self.path = cache_file(path, self.precision)
         self._cache: dict[str, np.ndarray] = {}
         self._dirty = False
         if self.path.is_file():
