@@ -8,7 +8,8 @@ sentence model, so its figures are in-sample (the out-of-fold FRANK valid figure
 training log and in ``checker.json`` under ``training.frank_valid_oof``).
 ``--sets roundup`` scores the 275 hand-labelled AllSides roundup sentences (``bench/roundup_set.py``):
 human multi-source summaries, the style of newsfuse's own briefs. It is not in the default list, so
-the issue's five reported sets stay what a plain run prints.
+the issue's five reported sets stay what a plain run prints. ``--sets roundup4`` scores the fourth
+batch (105 sentences, ``bench/roundup_labels_batch4.json``), kept apart as an untouched test.
 Sentence embeddings are cached in data_local/check/emb_cache.npz (``emb_cache.bf16.npz`` for bf16
 vectors), so reruns are quick. ``--precision`` defaults to the ``precision`` setting
 (``NEWSFUSE_PRECISION``, else ``auto``: bf16 on a CPU with hardware bfloat16). The reported tables are
@@ -30,7 +31,7 @@ from newsfuse.eval.check import evaluate, load_pairs
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def roundup_pairs() -> list:
+def roundup_pairs(labels_file: str = "roundup_labels.json") -> list:
     """The hand-labelled roundup sentences (see bench/roundup_set.py) as checker pairs, read as
     ``newsfuse eval check`` reads the file that script writes."""
     import sys
@@ -40,7 +41,7 @@ def roundup_pairs() -> list:
     sys.path.insert(0, str(ROOT / "bench"))
     from roundup_set import build
 
-    labels = json.loads((ROOT / "bench" / "roundup_labels.json").read_text())
+    labels = json.loads((ROOT / "bench" / labels_file).read_text())
     return pairs_from_items(build(labels), "roundup")
 
 
@@ -68,6 +69,8 @@ def main() -> None:
     for name in args.sets.split(","):
         if name == "roundup":
             pairs = roundup_pairs()
+        elif name == "roundup4":
+            pairs = roundup_pairs("roundup_labels_batch4.json")
         else:
             path, split = files[name]
             pairs = load_pairs(path, split=split)

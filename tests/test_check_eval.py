@@ -68,25 +68,42 @@ CRAWL = SHARED / "data" / "raw" / "neus_allsides" / "allsides_raw_crawled_headli
 @pytest.mark.skipif(
     not CRAWL.is_file(), reason="needs ../shared/data/raw/neus_allsides (the shared data folder is absent)"
 )
-def test_roundup_set_finds_every_labelled_sentence(tmp_path):
+@pytest.mark.parametrize(
+    ("labels_file", "n", "supported", "stories"),
+    [("roundup_labels.json", 275, 93, 81), ("roundup_labels_batch4.json", 105, 26, 30)],
+)
+def test_roundup_set_finds_every_labelled_sentence(tmp_path, labels_file, n, supported, stories):
     # bench/roundup_set.py rebuilds the hand-labelled set from the crawl by each sentence's hash; a change
     # to the summary splitter that moves a labelled sentence must fail here, not shrink the set silently
     import subprocess
     import sys
 
     root = Path(__file__).resolve().parents[1]
-    labels = json.loads((root / "bench" / "roundup_labels.json").read_text())
+    labels_path = root / "bench" / labels_file
+    labels = json.loads(labels_path.read_text())
     out = tmp_path / "roundup.jsonl"
-    subprocess.run([sys.executable, str(root / "bench" / "roundup_set.py"), "--out", str(out)], check=True)
+    cmd = [sys.executable, str(root / "bench" / "roundup_set.py"), "--out", str(out), "--labels", str(labels_path)]
+    subprocess.run(cmd, check=True)
     pairs = load_pairs(out)
-    assert len(pairs) == len(labels) == 275
+    assert len(pairs) == len(labels) == n
     assert [p.label for p in pairs] == [x["label"] for x in labels]
-    assert sum(x["label"] for x in labels) == 93
+    assert sum(x["label"] for x in labels) == supported
     roundups = {}
     for line in CRAWL.open(encoding="utf-8"):
         r = json.loads(line)
         roundups[r["id"]] = r["roundup"][0].replace("\xa0", " ")
-    assert len({x["story"] for x in labels}) == 81
+    assert len({x["story"] for x in labels}) == stories
     for p, x in zip(pairs, labels, strict=True):
         assert p.summary in roundups[x["story"]]  # the editor's sentence, from the labelled story
         assert len(p.doc.split("\n\n")) >= 2  # two or more outlets' articles
+
+
+def test_roundup_batch4_shares_no_story_with_the_first_three():
+    # batch 4 is the untouched test of the shipped checker on roundup text: none of its stories may
+    # appear among the 81 stories of batches 1-3, which played a part in choosing the checker
+    root = Path(__file__).resolve().parents[1]
+    first = json.loads((root / "bench" / "roundup_labels.json").read_text())
+    fourth = json.loads((root / "bench" / "roundup_labels_batch4.json").read_text())
+    assert {x["story"] for x in first}.isdisjoint({x["story"] for x in fourth})
+    assert len({x["sha"] for x in fourth}) == len(fourth) == 105
+    assert {x["label"] for x in fourth} == {0, 1}
