@@ -43,6 +43,7 @@ __all__ = [
     "PRECISIONS",
     "native_bf16",
     "resolve_precision",
+    "encoder_precision",
     "inference_precision",
     "cache_file",
 ]
@@ -97,6 +98,16 @@ def resolve_precision(precision: str | None = None) -> str:
     if precision == "auto":
         return "bf16" if _native_bf16_here() else "fp32"
     return precision
+
+
+def encoder_precision(encoder: object, precision: str | None = None, default: str | None = None) -> str:
+    """The precision to run beside ``encoder``: the encoder's own if it has one, else ``precision``, else
+    ``default``, else the setting (each resolved by ``resolve_precision``). An explicit ``precision`` that
+    differs from the encoder's is refused, so that no cache or second model runs at another precision."""
+    given = getattr(encoder, "precision", None)
+    if given and precision and resolve_precision(precision) != resolve_precision(given):
+        raise ValueError(f"the encoder runs in {given}, but precision {precision!r} was asked for")
+    return resolve_precision(given or precision or default)
 
 
 @functools.lru_cache(maxsize=1)

@@ -201,13 +201,10 @@ class Checker:
         self.encoder = encoder
         self.settings = settings
         # the shipped cross-encoder runs at the encoder's precision (newsfuse.embed)
-        from newsfuse.embed import resolve_precision
+        from newsfuse.embed import encoder_precision
 
-        given = getattr(encoder, "precision", None)
-        if given and precision and resolve_precision(precision) != resolve_precision(given):
-            raise ValueError(f"the encoder runs in {given}, but precision {precision!r} was asked for")
         # a given encoder's wins over the settings'; neither: the setting from the environment or config file
-        self.precision = resolve_precision(given or precision or getattr(settings, "precision", None))
+        self.precision = encoder_precision(encoder, precision, getattr(settings, "precision", None))
         # the cross-encoder, loaded on first use, only for a model that reads its features
         read = set(self.sentence_model.features) | set(self.summary_model.features if self.summary_model else [])
         self.needs_cross = any(f in read or f"min_{f}" in read or f"mean_{f}" in read for f in NLI_FEATURES)

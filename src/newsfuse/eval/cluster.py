@@ -167,12 +167,9 @@ def cached_encode(
 ) -> np.ndarray:
     """Encode ``texts`` with MiniLM, reusing vectors cached on disk (keyed by the SHA-1 of each text; one
     file per precision: ``precision``, else the encoder's, else the setting; see newsfuse.embed)."""
-    from ..embed import cache_file, resolve_precision
+    from ..embed import cache_file, encoder_precision
 
-    given = getattr(encoder, "precision", None)
-    precision = resolve_precision(precision or given)
-    if given and given != precision:
-        raise ValueError(f"the encoder runs in {given}, but the {precision} cache was asked for")
+    precision = encoder_precision(encoder, precision)
     path = cache_file(cache_dir() / f"{name}.npz", precision)
     cache: dict[str, np.ndarray] = {}
     if path.is_file():
