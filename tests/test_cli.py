@@ -93,6 +93,7 @@ def test_check_command(capsys, loaded, tmp_path):
     "args, message",
     [
         (["ingest", "/no/such/file.html"], "no such file"),
+        (["ingest", "a" * 300], "no such file"),  # a name too long for the file system (ENAMETOOLONG)
         (["brief", "s-does-not-exist"], "no store at"),
         (["check", "/no/summary.txt", "--source", "x"], "summary file not found"),
     ],

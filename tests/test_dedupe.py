@@ -54,3 +54,32 @@ def test_a_near_copy_in_the_same_batch_is_found_by_direct_comparison():
     assert match is not None and match.canonical_id == "a" and match.kind == "near"
     assert dd.find_among("h3", far, earlier) is None
     assert dd.find_among("h1", far, earlier).kind == "exact"
+
+
+def test_a_long_text_is_signed_in_slices_with_the_same_result():
+    """A 10 MB page of short words has millions of shingles; hashed as one batch they took about 4 GB.
+    The signature is a minimum over shingles, so hashing them in slices must give the same one."""
+    import numpy as np
+    from datasketch import MinHash
+
+    from newsfuse.dedupe import shingles
+
+    dd = Deduper()
+    text = " ".join(f"w{i % 4999} v{i % 773}" for i in range(60_000))
+    whole = MinHash(
+        num_perm=dd.num_perm,
+        seed=dd.seed,
+        permutations=dd._template.permutations,
+        scheme=dd._template.scheme,
+    )
+    whole.update_batch(shingles(text))
+    assert len(shingles(text)) > 50_000
+    assert np.array_equal(dd.signature(text), whole.hashvalues.astype(np.uint64))
+
+
+def test_texts_without_words_are_copies_only_of_their_exact_text():
+    dd = Deduper()
+    empty = dd.signature("\u200b" * 300)
+    dd.add("zw", text_hash("\u200b" * 300), empty)
+    assert dd.find(text_hash("\ufffd" * 300), dd.signature("\ufffd" * 300)) is None
+    assert dd.find(text_hash("\u200b" * 300), empty).kind == "exact"

@@ -559,6 +559,39 @@ def test_detect_encoding_order_of_evidence():
     assert decode_payload(text.encode("cp1252")) == text
 
 
+def test_a_utf16_claim_on_plain_ascii_is_not_believed():
+    """An ASCII page that says it is UTF-16 (in a header or a <meta>) decoded as UTF-16 always succeeds,
+    and gave a title of CJK-looking garbage; real BOM-less UTF-16 of English text has a NUL by each letter."""
+    page = b"<html><head><meta charset='utf-16'><title>Council approves barrier</title></head></html>"
+    page = page[: len(page) // 2 * 2]
+    assert detect_encoding(page, "text/html; charset=utf-16") == "utf-8"
+    assert detect_encoding(page, html=True) == "utf-8"
+    real = "<html><body>Council approves barrier</body></html>".encode("utf-16-le")
+    assert detect_encoding(real, "utf-16-le") == "utf-16-le"
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["\x00" * 500, "\u200b" * 400, "\ufffd" * 400, "-- ** -- ## " * 40],
+    ids=["nul", "zero-width", "replacement", "symbols"],
+)
+def test_a_record_with_no_readable_text_is_refused(body):
+    raw = RawDocument(kind="record", location="items.jsonl:3", fields={"text": body, "title": "x"})
+    # NULs are dropped as controls, which leaves no text at all
+    with pytest.raises(ExtractError, match="^no text$" if body.startswith("\x00") else "not readable text"):
+        extract_article(raw)
+
+
+def test_control_characters_are_dropped_from_a_record():
+    body = STORY[0] + "\x00\x07 " + " ".join(STORY[1:])
+    raw = RawDocument(
+        kind="record", location="r", fields={"text": body, "title": "Bridge\x00 closed", "source": "Wire\x00"}
+    )
+    art = extract_article(raw, Settings(min_article_chars=50))
+    assert "\x00" not in art.text and "\x07" not in art.text
+    assert art.title == "Bridge closed" and art.outlet == "Wire"
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [

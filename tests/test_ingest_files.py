@@ -281,3 +281,29 @@ def test_a_batch_that_fails_is_not_counted(pipe, monkeypatch):
     assert (report.stored, report.duplicates, report.article_ids) == (0, 0, [])
     monkeypatch.undo()
     assert pipe.repo.list_articles() == []
+
+
+FERRY = (
+    "The island ferry will run two extra sailings each weekend from June, the operator said on Thursday, "
+    "after a winter in which queues at the mainland terminal stretched past the car park. The new timetable "
+    "adds a 7 a.m. departure on Saturdays and a late return on Sundays, and fares will not change this year."
+)
+
+
+def test_json_lines_that_python_cannot_parse_are_skipped_and_the_rest_stored(pipe, tmp_path):
+    """Found in review: a 5000-digit number (ValueError) or nesting 100,000 deep (RecursionError) on one
+    line ended the whole run, so the good files beside it were not stored either."""
+    (tmp_path / "a.txt").write_text(BODY, encoding="utf-8")
+    lines = [
+        json.dumps({"title": "Frost", "text": OTHER, "source": "Valley News"}),
+        '{"title": "big", "text": "x", "n": ' + "9" * 5000 + "}",
+        "[" * 100_000 + "]" * 100_000,
+        json.dumps({"title": "Ferry", "body": FERRY, "source": "Harbour Courier"}),
+    ]
+    (tmp_path / "b.jsonl").write_text("\n".join(lines), encoding="utf-8")
+    report = pipe.ingest([str(tmp_path)])
+    assert report.stored == 3
+    reasons = {loc.rsplit(":", 1)[-1]: why for loc, why in report.skipped}
+    assert sorted(reasons) == ["2", "3"]
+    assert all(why.startswith("invalid JSON line") for why in reasons.values())
+    assert sorted(a.outlet for a in pipe.repo.list_articles()) == ["Harbour Courier", "Valley News", "a"]

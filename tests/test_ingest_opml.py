@@ -86,3 +86,20 @@ def test_refuses_what_is_not_a_safe_opml_document(data: bytes, reason: str):
     with pytest.raises(OpmlError) as ei:
         parse_opml(data)
     assert reason in str(ei.value)
+
+
+def test_outlines_nested_thousands_deep_are_read_without_recursion():
+    depth = 5000
+    doc = (
+        '<opml version="2.0"><body>'
+        + '<outline text="Local">' * depth
+        + '<outline text="Deep" xmlUrl="https://deep.example/rss"/>'
+        + "</outline>" * depth
+        + '<outline text="After" xmlUrl="https://after.example/rss"/></body></opml>'
+    ).encode()
+    feeds, left_out = parse_opml(doc)
+    assert feeds == [
+        OpmlFeed("https://deep.example/rss", "Deep", None, "Local"),
+        OpmlFeed("https://after.example/rss", "After", None, None),
+    ]
+    assert left_out == []

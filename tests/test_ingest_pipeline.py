@@ -114,6 +114,20 @@ def test_interrupted_ingest_reruns_cleanly(hostile: HostileServer, pipe):
     assert pipe.repo.count_articles() == 3
 
 
+def test_ingesting_a_summary_only_feed_again_fetches_only_pages_not_stored(hostile: HostileServer, pipe):
+    """Found in review: each rerun fetched every linked page again (a second per page at the default
+    politeness delay) only to find it stored, and the entries past the per-feed limit were never reached."""
+    for item in ITEMS:
+        hostile.static(f"/news/{item.slug}", page(item))
+    url = hostile.static("/atom2", atom(ITEMS[:2], hostile.base, full=False), "application/atom+xml")
+    assert pipe.ingest([url]).stored == 2
+    hostile.static("/atom2", atom(ITEMS, hostile.base, full=False), "application/atom+xml")
+    again = pipe.ingest([url])
+    assert (again.stored, again.unchanged) == (1, 0)
+    assert [hostile.hits[f"/news/{item.slug}"] for item in ITEMS] == [1, 1, 1]
+    assert pipe.repo.count_articles() == 3
+
+
 def test_watch_rounds_add_only_what_is_new(hostile: HostileServer, pipe):
     for item in ITEMS:
         hostile.static(f"/news/{item.slug}", page(item))

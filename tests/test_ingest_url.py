@@ -244,3 +244,65 @@ def test_json_feed_items_that_are_not_objects_are_counted_skips():
     assert [(s.location, s.reason) for s in skips] == [("odd.feed.json#0", "JSON feed item is not an object")]
     assert [d.location for d in docs] == ["odd.feed.json#1", "odd.feed.json#https://coast.example/a"]
     assert docs[0].url is None and "url" not in docs[0].fields and docs[1].url == "https://coast.example/a"
+
+
+def test_json_feed_fields_of_the_wrong_type_are_skipped_not_fatal():
+    """A second review's finds: ``"authors": [{"name": null}]`` raised TypeError, and ``"items": 5``
+    ended the whole ingest run."""
+    import json as _json
+
+    good = {"url": "https://coast.example/b", "title": "Ferry", "content_text": "A ferry ran aground. " * 20}
+    body = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": ["not", "a", "title"],
+        "items": [
+            {**good, "authors": [{"name": None}, {"name": "Ana Ruiz"}], "date_published": 20260301},
+            {"url": "https://coast.example/c", "content_html": 7, "summary": ["x"]},
+            {**good, "url": "https://coast.example/d", "authors": {"name": "Bo Lind"}},
+        ],
+    }
+    out = list(parse_feed(_json.dumps(body).encode(), "typed.json"))
+    docs = [x for x in out if isinstance(x, RawDocument)]
+    assert [d.url for d in docs] == ["https://coast.example/b", "https://coast.example/d"]
+    assert docs[0].fields["author"] == "Ana Ruiz" and "published" not in docs[0].fields
+    assert "source" not in docs[0].fields
+    assert docs[1].fields["author"] == "Bo Lind"
+    assert [(s.location, s.reason) for s in out if isinstance(s, Skipped)] == [
+        ("typed.json#https://coast.example/c", "feed item has no content")
+    ]
+    (bad,) = list(parse_feed(_json.dumps({"version": "https://jsonfeed.org/version/1", "items": 5}).encode(), "f"))
+    assert isinstance(bad, Skipped) and bad.reason == "invalid JSON feed: 'items' is not a list"
+    deep = b'{"version": "https://jsonfeed.org/version/1", "items": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    (too_deep,) = list(parse_feed(deep, "deep.json"))
+    assert isinstance(too_deep, Skipped) and too_deep.reason.startswith("invalid JSON feed: maximum recursion")
+
+
+def test_a_page_served_as_text_plain_is_html_only_when_it_opens_as_a_document(hostile: HostileServer, fetcher, net):
+    (doc,) = list(iter_url(hostile.static("/saved", page(ITEMS[0]), "text/plain; charset=utf-8"), net, fetcher))
+    assert doc.kind == "html"
+    quoting = ITEMS[1].text + " The template uses <p> and <div> tags."
+    (txt,) = list(iter_url(hostile.static("/notes.txt", quoting, "text/plain"), net, fetcher))
+    assert txt.kind == "text"
+
+
+def test_an_input_whose_reader_fails_is_a_skip_and_the_run_goes_on(net, tmp_path, monkeypatch):
+    import newsfuse.ingest as ingest_mod
+
+    good = tmp_path / "good.txt"
+    good.write_text(ITEMS[0].text, encoding="utf-8")
+    bad = tmp_path / "bad.txt"
+    bad.write_text(ITEMS[1].text, encoding="utf-8")
+    real = ingest_mod.iter_path
+
+    def flaky(path, settings):
+        if path.name == "bad.txt":
+            yield RawDocument(kind="text", location="bad.txt:part", payload=b"read before the failure")
+            raise RuntimeError("reader bug")
+        yield from real(path, settings)
+
+    monkeypatch.setattr(ingest_mod, "iter_path", flaky)
+    out = list(iter_raw([str(bad), str(good), "x" * 5000], net))
+    assert [type(x).__name__ for x in out] == ["RawDocument", "Skipped", "RawDocument", "Skipped"]
+    assert out[1].location == str(bad) and out[1].reason == "reading failed: RuntimeError: reader bug"
+    assert out[2].location == str(good)
+    assert out[3].reason.startswith("no such file or folder") or out[3].reason.startswith("not a usable path")

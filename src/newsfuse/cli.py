@@ -118,6 +118,13 @@ def _print_report(report: Any, as_json: bool) -> None:
         console.print(f"  ... and {len(report.skipped) - 50} more (use --json for all)")
 
 
+def _exists(path: str) -> bool:
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte
+        return False
+
+
 @app.command()
 def ingest(
     ctx: typer.Context,
@@ -126,8 +133,8 @@ def ingest(
 ) -> None:
     """Ingest articles: extract, drop duplicates, group into stories, store."""
     for item in inputs:
-        if "://" not in item and not Path(item).exists():
-            raise UserError(f"no such file or folder: {item}")
+        if "://" not in item and not _exists(item):
+            raise UserError(f"no such file or folder: {item[:200]}")
     st = _state(ctx)
     pipe = st.pipeline()
     with _progress("ingest") as prog:

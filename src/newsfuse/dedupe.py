@@ -22,6 +22,7 @@ from .extract.article import canonical_url
 __all__ = ["Deduper", "DuplicateMatch", "canonical_url", "shingles"]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_BATCH = 20_000  # shingles hashed at once
 
 
 def shingles(text: str, k: int = 3) -> list[bytes]:
@@ -60,9 +61,11 @@ class Deduper:
             permutations=self._template.permutations,
             scheme=self._template.scheme,
         )
-        sh = shingles(text)
-        if sh:
-            m.update_batch(sh)
+        sh = list(dict.fromkeys(shingles(text)))
+        # datasketch hashes a batch as one (permutations x shingles) array: in slices, a 10 MB text costs
+        # tens of megabytes, not gigabytes, and the minimum over the slices is the same signature
+        for start in range(0, len(sh), _BATCH):
+            m.update_batch(sh[start : start + _BATCH])
         return m.hashvalues.astype(np.uint64)
 
     def _minhash(self, sig: np.ndarray):  # noqa: ANN202
@@ -99,9 +102,14 @@ class Deduper:
         not through the index): the first with the same content hash, else the most similar at or above the
         threshold. The pipeline uses it within a batch, where every pair must be compared."""
         best: DuplicateMatch | None = None
+        # a text with no words has the signature of the empty set, which every other such text shares:
+        # only an exact copy is a copy of it
+        wordless = bool(np.all(signature == self._template.hashvalues))
         for other_id, other_hash, other_sig in others:
             if other_hash is not None and other_hash == content_hash:
                 return DuplicateMatch("exact", other_id, 1.0)
+            if wordless:
+                continue
             sim = float(np.mean(other_sig == signature))  # the share of equal MinHash values estimates Jaccard
             if sim >= self.threshold and (best is None or sim > best.similarity):
                 best = DuplicateMatch("near", other_id, sim)

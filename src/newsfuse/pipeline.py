@@ -18,7 +18,7 @@ from typing import Any
 
 from .config import Settings, load_settings
 from .dedupe import Deduper
-from .model import Article, Brief, CheckReport, IngestReport, RawDocument, Story
+from .model import Article, Brief, CheckReport, IngestReport, RawDocument, Story, text_hash
 from .store import ArticleQuery, Repository, open_repository
 
 __all__ = ["Pipeline", "NotFound", "SourceUnreadable", "EMBED_MODEL"]
@@ -176,7 +176,19 @@ class Pipeline:
         from .ingest import Skipped, iter_raw
 
         fetcher = self.fetcher if any(i.lower().startswith(("http://", "https://")) for i in inputs) else None
-        return self._run(iter_raw(inputs, self.settings, fetcher=fetcher), Skipped, progress, batch_size)
+        docs = iter_raw(inputs, self.settings, fetcher=fetcher, skip_link=self._stored_url)
+        return self._run(docs, Skipped, progress, batch_size)
+
+    def _stored_url(self, url: str) -> bool:
+        """Whether the article at ``url`` is stored (its id is the hash of its canonical URL): a feed's
+        summary-only entry whose page is stored is not fetched again when the feed is ingested again."""
+        from .extract import canonical_url
+
+        try:
+            canonical = canonical_url(url)
+        except Exception:  # noqa: BLE001 - a link we cannot canonicalise is simply fetched
+            return False
+        return bool(canonical) and self.repo.has_article(text_hash(canonical)[:16])
 
     def ingest_raw(
         self, docs: Iterable[RawDocument], progress: ProgressFn | None = None, batch_size: int = 32
@@ -228,7 +240,9 @@ class Pipeline:
                 continue
             except Exception as exc:  # noqa: BLE001 - one bad page must not stop the run
                 report.skip(item.location, f"extraction failed: {type(exc).__name__}: {exc}")
-                log.exception("extraction failed for %s", item.location)
+                # the reason goes to the report; the traceback only to a verbose log
+                log.warning("extraction failed for %s: %s: %s", item.location, type(exc).__name__, exc)
+                log.debug("traceback of the failed extraction", exc_info=True)
                 continue
             article.fetched_at = article.fetched_at or _now()
             if article.id in pending_ids or self.repo.has_article(article.id) or self._stored_under_text_id(article):

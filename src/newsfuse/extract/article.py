@@ -38,6 +38,7 @@ __all__ = [
     "normalise_date",
     "detect_language",
     "outlet_from_url",
+    "record_body_keys",
     "text_article_id",
 ]
 
@@ -58,6 +59,10 @@ _TRACKING = {
     "cmp", "share", "sh", "utm", "oly_enc_id", "oly_anon_id", "vero_id", "rss", "feature", "taid", "guccounter",
 }  # fmt: skip
 MAX_TITLE_CHARS = 300
+MIN_READABLE_SHARE = 0.5  # of a text's visible characters that must be letters, digits or their marks
+# C0 controls (but tab and newline) and DEL never belong in stored text: a NUL in a JSON string, a
+# form feed from a PDF converter
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _TEXT_KEYS = ("text", "body", "content", "articleBody", "article_body", "article", "maintext", "full_text")
 _HTML_KEYS = ("html", "raw_html", "content_html", "body_html")
 _TITLE_KEYS = ("title", "headline")
@@ -172,6 +177,11 @@ def detect_language(text: str, declared: str | None = None) -> str | None:
         except Exception:  # noqa: BLE001 - language is optional metadata
             pass
     return _short_lang(declared)
+
+
+def record_body_keys() -> tuple[str, ...]:
+    """The fields of a record (a JSON Lines line, an API post) that can carry its article, text or HTML."""
+    return _TEXT_KEYS + _HTML_KEYS
 
 
 def _pick(fields: dict[str, Any], keys: tuple[str, ...]) -> tuple[str | None, Any]:
@@ -339,13 +349,32 @@ def _outlet_from_path(raw: RawDocument) -> str | None:
     return (PureWindowsPath(loc) if "\\" in loc else PurePosixPath(loc)).stem or None
 
 
+def readable_share(text: str) -> float:
+    """The share of a text's visible characters that are letters, digits or combining marks (the
+    vowel signs of Hindi or Thai): low for a body of replacement characters, zero-width spaces or
+    symbols, which no reader can read. Measured on the first 200,000 characters."""
+    visible = [c for c in text[:200_000] if not c.isspace()]  # a sample is enough
+    if not visible:
+        return 0.0
+    return sum(1 for c in visible if unicodedata.category(c)[0] in "LNM") / len(visible)
+
+
 def _finish(parts: _Parts, raw: RawDocument, settings: Settings) -> Article:
-    lines = [ln for ln in parts.lines if ln.strip()]
+    lines = [_CONTROLS.sub("", ln) for ln in parts.lines]
+    lines = [ln for ln in lines if ln.strip()]
     text = "\n".join(lines)
     if not text:
         raise ExtractError("no text")
     if len(text) < settings.min_article_chars:
         raise ExtractError(f"too short ({len(text)} chars)")
+    if readable_share(text) < MIN_READABLE_SHARE:
+        raise ExtractError("not readable text (mostly symbols, replacement or invisible characters)")
+    if parts.title:
+        parts.title = _CONTROLS.sub("", parts.title)
+    if parts.outlet:
+        parts.outlet = _CONTROLS.sub("", parts.outlet).strip() or None
+    if parts.author:
+        parts.author = _CONTROLS.sub("", parts.author).strip() or None
     if parts.from_html and not looks_like_article(lines):
         raise ExtractError("not an article page (mostly short lines: links or labels)")
     url = parts.url

@@ -158,7 +158,14 @@ def detect_encoding(payload: bytes, declared: str | None = None, *, html: bool =
     except UnicodeDecodeError:
         pass
     else:
-        if declared and declared.startswith(("utf-16", "utf-32")) and _decodes(payload, declared):
+        # BOM-less UTF-16 or UTF-32 of English text is all ASCII bytes, with a NUL beside every letter; a
+        # page with no NULs that claims UTF-16 is ASCII (the WHATWG standard reads such a page as UTF-8)
+        if (
+            declared
+            and declared.startswith(("utf-16", "utf-32"))
+            and payload[:4096].count(0) >= len(payload[:4096]) // 4
+            and _decodes(payload, declared)
+        ):
             return declared
         return "utf-8"
     if _decodes(payload, "utf-8"):

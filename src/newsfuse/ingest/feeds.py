@@ -131,30 +131,38 @@ def _entry_fields(entry: Any, source: str | None) -> dict[str, Any]:
 def _iter_json_feed(data: bytes, location: str, keep_empty: bool = False) -> Iterator[RawDocument | Skipped]:
     try:
         obj = json.loads(data)
-    except ValueError as exc:
-        yield Skipped(location, f"invalid JSON feed: {exc}")
+    except (ValueError, RecursionError) as exc:  # RecursionError: nesting too deep to parse
+        yield Skipped(location, f"invalid JSON feed: {str(exc)[:200]}")
         return
     if not isinstance(obj, dict):
         yield Skipped(location, "invalid JSON feed: not an object")
         return
-    source = obj.get("title")
-    for i, item in enumerate(obj.get("items") or []):
+    source = _string(obj.get("title"))
+    items = obj.get("items") or []
+    if not isinstance(items, list):
+        yield Skipped(location, "invalid JSON feed: 'items' is not a list")
+        return
+    for i, item in enumerate(items):
         if not isinstance(item, dict):
             yield Skipped(f"{location}#{i}", "JSON feed item is not an object")
             continue
         authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
+        if not isinstance(authors, list):
+            authors = [authors]
+        names = [_string(a.get("name")) for a in authors if isinstance(a, dict)]
         fields = {
-            "title": item.get("title"),
-            "url": item.get("url") or item.get("external_url"),
+            "title": _string(item.get("title")),
+            "url": _string(item.get("url")) or _string(item.get("external_url")),
             "source": source,
-            "published": item.get("date_published") or item.get("date_modified"),
-            "author": ", ".join(a.get("name", "") for a in authors if isinstance(a, dict)) or None,
+            "published": _string(item.get("date_published")) or _string(item.get("date_modified")),
+            "author": ", ".join(n for n in names if n) or None,
         }
-        if item.get("content_html"):
+        # a field of the wrong type (a number, a list) counts as absent
+        if _string(item.get("content_html")):
             fields["html"] = item["content_html"]
-        elif item.get("content_text"):
+        elif _string(item.get("content_text")):
             fields["text"] = item["content_text"]
-        elif item.get("summary"):
+        elif _string(item.get("summary")):
             fields["text"] = item["summary"]
         fields = {k: v for k, v in fields.items() if v}
         url = fields.get("url")
@@ -166,6 +174,11 @@ def _iter_json_feed(data: bytes, location: str, keep_empty: bool = False) -> Ite
             fields.pop("url", None)
             url = None
         yield RawDocument(kind="record", location=where, url=url, fields=fields)
+
+
+def _string(value: object) -> str | None:
+    """A JSON feed's string field, or None when it is missing or of another type."""
+    return value if isinstance(value, str) and value.strip() else None
 
 
 def feed_entries(
@@ -192,7 +205,11 @@ def feed_entries(
         return
     source = parsed.feed.get("title")
     for i, entry in enumerate(parsed.entries):
-        fields = _entry_fields(entry, source)
+        try:
+            fields = _entry_fields(entry, source)
+        except Exception as exc:  # noqa: BLE001 - one malformed entry must not cost the feed's others
+            yield Skipped(f"{location}#{i}", f"malformed feed entry: {type(exc).__name__}: {str(exc)[:160]}")
+            continue
         where = f"{location}#{fields.get('url') or i}"
         if not fields.get("html") and not keep_empty:
             yield Skipped(where, "feed entry has no content (only a link)")

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..config import Settings
+from ..extract.article import record_body_keys
 from ..extract.encoding import decode_payload, detect_encoding, sniff_binary
 from ..model import RawDocument
 from .base import Skipped
@@ -58,11 +59,14 @@ def _iter_jsonl(path: Path, data: bytes) -> Iterator[RawDocument | Skipped]:
         except json.JSONDecodeError as exc:
             yield Skipped(where, f"invalid JSON line: {exc.msg} at column {exc.colno}")
             continue
+        except (ValueError, RecursionError) as exc:  # an integer of thousands of digits, nesting too deep
+            yield Skipped(where, f"invalid JSON line: {str(exc)[:200]}")
+            continue
         if not isinstance(record, dict):
             yield Skipped(where, "JSON line is not an object")
             continue
-        if not (record.get("text") or record.get("html")):
-            yield Skipped(where, "JSON line has neither 'text' nor 'html'")
+        if not any(record.get(key) for key in record_body_keys()):
+            yield Skipped(where, f"JSON line has no article body (none of {', '.join(record_body_keys())})")
             continue
         url = record.get("url")
         yield RawDocument(kind="record", location=where, url=url if isinstance(url, str) else None, fields=record)

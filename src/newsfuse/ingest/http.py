@@ -926,8 +926,15 @@ def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def iter_url(url: str, settings: Settings | None = None, fetcher: Any | None = None) -> Iterator[RawDocument | Skipped]:
-    """Fetch ``url`` and yield what it holds (see ``iter_fetched``); never raises for bad input."""
+def iter_url(
+    url: str,
+    settings: Settings | None = None,
+    fetcher: Any | None = None,
+    *,
+    skip_link: Callable[[str], bool] | None = None,
+) -> Iterator[RawDocument | Skipped]:
+    """Fetch ``url`` and yield what it holds (see ``iter_fetched``, which takes ``skip_link``); never
+    raises for bad input."""
     settings = settings or Settings()
     own = fetcher is None
     if own:
@@ -941,7 +948,7 @@ def iter_url(url: str, settings: Settings | None = None, fetcher: Any | None = N
         except Exception as exc:  # noqa: BLE001 - never raise for one bad URL
             yield Skipped(url, f"fetch failed: {type(exc).__name__}: {exc}")
             return
-        yield from iter_fetched(result, settings, fetcher)
+        yield from iter_fetched(result, settings, fetcher, skip_link=skip_link)
     finally:
         if own:
             fetcher.close()
@@ -986,7 +993,14 @@ def iter_fetched(
         yield from _iter_feed(result, settings, fetcher, skip_link, on_follow, max_follow)
         return
     fetched = {"fetched_at": _now_iso()}
-    if mime in _HTML_MIME or (mime not in ("text/plain",) and _HTML_SNIFF.search(payload[:4096])):
+    # text/plain is trusted unless the body opens as an HTML document (a server's default type for a
+    # page saved without its extension): a plain article that quotes a tag stays text
+    head = payload[:4096]
+    if (
+        mime in _HTML_MIME
+        or (mime != "text/plain" and _HTML_SNIFF.search(head))
+        or (mime == "text/plain" and _HTML_ROOT.match(head.lstrip(b"\xef\xbb\xbf \t\r\n")))
+    ):
         yield RawDocument(
             kind="html",
             location=where,

@@ -8,7 +8,7 @@ depth; those with an ``xmlUrl`` are feeds, the text of enclosing outlines become
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -61,23 +61,28 @@ def parse_opml(data: bytes) -> tuple[list[OpmlFeed], list[tuple[str, str]]]:
     left_out: list[tuple[str, str]] = []
     seen: set[str] = set()
 
-    def walk(el: ET.Element, category: str | None) -> None:
-        for child in el:
-            if child.tag.lower() != "outline":
-                continue
-            label = _attr(child, "title") or _attr(child, "text")
-            url = _attr(child, "xmlUrl")
-            if url:
-                if not url.lower().startswith(("http://", "https://")):
-                    left_out.append((url, "not an http(s) URL"))
-                elif url in seen:
-                    left_out.append((url, "listed twice"))
-                else:
-                    seen.add(url)
-                    feeds.append(OpmlFeed(url=url, title=label, html_url=_attr(child, "htmlUrl"), category=category))
-            walk(child, label if not url else category)
-
-    walk(body, None)
+    # depth first, in document order, with a stack of its own: outlines nested thousands deep must not
+    # exhaust Python's recursion limit
+    stack: list[tuple[Iterator[ET.Element], str | None]] = [(iter(body), None)]
+    while stack:
+        children, category = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            continue
+        if child.tag.lower() != "outline":
+            continue
+        label = _attr(child, "title") or _attr(child, "text")
+        url = _attr(child, "xmlUrl")
+        if url:
+            if not url.lower().startswith(("http://", "https://")):
+                left_out.append((url, "not an http(s) URL"))
+            elif url in seen:
+                left_out.append((url, "listed twice"))
+            else:
+                seen.add(url)
+                feeds.append(OpmlFeed(url=url, title=label, html_url=_attr(child, "htmlUrl"), category=category))
+        stack.append((iter(child), label if not url else category))
     return feeds, left_out
 
 
