@@ -154,3 +154,42 @@ def test_ctrl_c_during_ingest_says_what_was_stored(capsys, db, tmp_path, monkeyp
     code, out, err = run(capsys, "--db", db, "ingest", str(write_jsonl(tmp_path / "a.jsonl")))
     assert code == 130
     assert "interrupted after reading 3: stored 2 (1 duplicates)" in " ".join(err.split())
+
+
+def test_stored_text_with_square_brackets_is_printed_not_read_as_markup(capsys, tmp_path):
+    """Found in review: a stored title such as "Vote [/b] tonight" made `newsfuse articles` fail with a
+    markup error, and "[updated]" vanished from a printed summary sentence."""
+    from newsfuse.model import Article
+    from newsfuse.store import open_repository
+
+    db = str(tmp_path / "m.sqlite3")
+    repo = open_repository(db)
+    repo.add_article(
+        Article(id="a1", title="Council vote [/b] tonight [bold]now", text="The council votes tonight.", outlet="x")
+    )
+    repo.close()
+    code, out, err = run(capsys, "--db", db, "articles")
+    assert code == 0 and "Traceback" not in out + err
+    cells = "".join(line.split("│")[3] for line in out.splitlines() if line.count("│") > 3)  # the title column
+    assert "".join(cells.split()) == "Councilvote[/b]tonight[bold]now"
+    summ = tmp_path / "s.txt"
+    summ.write_text("The council votes tonight [updated].", encoding="utf-8")
+    src = tmp_path / "src.txt"
+    src.write_text("The council votes tonight on the new budget, the clerk said on Monday. " * 4, encoding="utf-8")
+    code, out, err = run(capsys, "--db", db, "check", str(summ), "--source", str(src))
+    assert code == 0 and "[updated]" in out and "evidence [src]" in out.replace("\n", " ")
+
+
+def test_check_needs_no_store_and_refuses_a_binary_summary(capsys, tmp_path):
+    src = tmp_path / "src.txt"
+    src.write_text("The council votes tonight on the new budget, the clerk said on Monday. " * 4, encoding="utf-8")
+    summ = tmp_path / "s.txt"
+    summ.write_text("The council votes tonight.", encoding="utf-8")
+    typo = tmp_path / "typo" / "x.sqlite3"
+    code, out, err = run(capsys, "--db", str(typo), "check", str(summ), "--source", str(src))
+    assert code == 0 and "sentences supported" in out
+    assert not typo.exists() and not typo.parent.exists()
+    binary = tmp_path / "b.txt"
+    binary.write_bytes(bytes(range(256)) * 8)
+    code, out, err = run(capsys, "--db", str(typo), "check", str(binary), "--source", str(src))
+    assert code == 2 and "the summary is not text" in err

@@ -93,6 +93,10 @@ def test_list_stories_ranked_with_paging(base):
         ({"entity": "Maria Okafor"}, ["s-bridge"]),
         ({"entity": "Priya Nair"}, ["s-budget"]),  # no entities in a brief yet: found in the text
         ({"outlet": "Northside Gazette", "q": "council"}, ["s-budget"]),
+        ({"until": "2024-05-13"}, ["s-budget", "s-hostile"]),  # a plain date: to the end of that day
+        ({"q": "\U0001f525"}, []),  # a search with no word in it matches nothing, not everything
+        ({"q": "---"}, []),
+        ({"entity": "!!!"}, []),
     ],
 )
 def test_story_filters(base, params, expected):
@@ -375,6 +379,9 @@ def test_add_article_by_record(tmp_path):
         assert httpx.get(f"{srv.url}/api/articles/{art['id']}").json()["title"].startswith("Lighthouse keeper")
         again = httpx.post(f"{srv.url}/api/articles", json=record, headers=AUTH)
         assert again.status_code == 200 and again.json()["report"]["stored"] == 0
+        # the repeated post names the article it already stored
+        assert [a["id"] for a in again.json()["articles"]] == [art["id"]]
+        assert again.json()["report"]["existing_ids"] == [art["id"]]
     pipe.close()
 
 

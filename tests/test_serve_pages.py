@@ -141,6 +141,9 @@ def test_check_form_without_javascript(site):
     sources = "Tram lines get 120 million dollars.\n---\nhttps://offline.example/story"
     r = httpx.post(f"{site}/check", data={"summary": "Tram lines get 120 million dollars.", "sources": sources})
     assert r.status_code == 422 and "offline in tests" in r.text  # a URL source that cannot be fetched
+    # more fields than the form has: a 400, not a server error (found in review)
+    r = httpx.post(f"{site}/check", data={f"f{i}": "x" for i in range(30)})
+    assert r.status_code == 400 and "at most 20 fields" in r.text
 
 
 def test_api_reference_page(site):

@@ -130,3 +130,33 @@ def test_newer_schema_is_refused(tmp_path):
 def test_unknown_scheme_is_refused():
     with pytest.raises(StoreError, match="postgresql"):
         open_repository("postgresql://localhost/news")
+
+
+def test_times_with_different_offsets_are_ordered_by_instant(tmp_path):
+    """Found in review: stored times keep the outlet's offset, and were sorted as strings, so an article
+    published at 23:10-05:00 (04:10 UTC the next day) came before one from 01:00 UTC that day; and one
+    undated article (its fetch time stood in) made a story from March look new in November."""
+    from newsfuse.config import load_settings
+    from newsfuse.pipeline import Pipeline
+
+    late = _article(1, published="2026-03-05T23:10:00-05:00", story_id="s-1")
+    early = _article(2, published="2026-03-06T01:00:00+00:00", story_id="s-1")
+    undated = _article(3, published=None, story_id="s-1", fetched_at="2026-11-20T09:00:00+00:00")
+    fetched = [
+        _article(i, published=None, story_id="s-2", fetched_at=f"2026-11-2{i - 3}T0{i}:00:00+01:00") for i in (4, 5)
+    ]
+    db = str(tmp_path / "s.sqlite3")
+    pipe = Pipeline(load_settings(db=db))
+    try:
+        for a in (late, early, undated, *fetched):
+            pipe.repo.add_article(a)
+        dated = [a.id for a in pipe.repo.list_articles(ArticleQuery(story_id="s-1")) if a.published]
+        assert dated == ["a2", "a1"]
+        pipe._refresh_story("s-1")
+        story = pipe.repo.get_story("s-1")
+        assert (story.first_seen, story.last_seen) == (early.published, late.published)
+        pipe._refresh_story("s-2")  # no article dated: the fetch times stand in
+        story = pipe.repo.get_story("s-2")
+        assert (story.first_seen, story.last_seen) == (fetched[0].fetched_at, fetched[1].fetched_at)
+    finally:
+        pipe.close()

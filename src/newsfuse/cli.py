@@ -13,7 +13,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape as esc
 from rich.table import Table
+from rich.text import Text
 
 from .config import ConfigError, Settings, load_settings
 
@@ -21,6 +23,12 @@ __all__ = ["app", "main", "State"]
 
 console = Console()
 err = Console(stderr=True)
+
+
+def _plain(*cells: str) -> list[Text]:
+    """Table cells shown as they are: a stored title such as "Vote [/b] tonight" is text, not markup."""
+    return [Text(c) for c in cells]
+
 
 app = typer.Typer(
     name="newsfuse",
@@ -113,7 +121,7 @@ def _print_report(report: Any, as_json: bool) -> None:
         f"already stored {report.unchanged}, skipped {len(report.skipped)}"
     )
     for loc, reason in report.skipped[:50]:
-        console.print(f"  [yellow]skipped[/] {loc}: {reason}", highlight=False)
+        console.print(f"  [yellow]skipped[/] {esc(loc)}: {esc(reason)}", highlight=False)
     if len(report.skipped) > 50:
         console.print(f"  ... and {len(report.skipped) - 50} more (use --json for all)")
 
@@ -178,17 +186,19 @@ def articles(
         for a in rows:
             print(json.dumps(a.to_dict(), ensure_ascii=False))
         return
-    table = Table(title=f"{len(rows)} articles in {pipe.repo.location}")
+    table = Table(title=f"{len(rows)} articles in {esc(str(pipe.repo.location))}")
     for col in ("id", "outlet", "title", "story", "words", "note"):
         table.add_column(col, overflow="fold")
     for a in rows:
         table.add_row(
-            a.id,
-            a.outlet,
-            a.title,
-            a.story_id or "",
-            str(len(a.text.split())),
-            f"duplicate of {a.duplicate_of}" if a.duplicate_of else "",
+            *_plain(
+                a.id,
+                a.outlet,
+                a.title,
+                a.story_id or "",
+                str(len(a.text.split())),
+                f"duplicate of {a.duplicate_of}" if a.duplicate_of else "",
+            )
         )
     console.print(table)
 
@@ -210,7 +220,7 @@ def stories(
     for col in ("id", "outlets", "articles", "title", "last seen"):
         table.add_column(col, overflow="fold")
     for s in rows:
-        table.add_row(s.id, str(len(s.outlets)), str(len(s.article_ids)), s.title, s.last_seen or "")
+        table.add_row(*_plain(s.id, str(len(s.outlets)), str(len(s.article_ids)), s.title, s.last_seen or ""))
     console.print(table)
 
 
@@ -267,18 +277,31 @@ def check(
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any sentence is not supported.")] = False,
 ) -> None:
     """Check every sentence of a summary against its sources."""
+    from .extract import decode_payload, sniff_binary
     from .pipeline import NotFound
+    from .store import store_exists
 
-    pipe = _state(ctx).pipeline(existing=bool(story))
+    st = _state(ctx)
+    if story:
+        st.pipeline(existing=True)  # refuse a missing store before waiting on standard input
+    elif st.settings.db and not store_exists(st.settings.db):
+        # files and URLs need no store: check them without creating one at a mistyped --db path
+        st.settings = st.settings.replace(db=":memory:")
     if summary == "-":
-        text = sys.stdin.read()
+        stream = getattr(sys.stdin, "buffer", None)
+        data = stream.read() if stream is not None else sys.stdin.read().encode("utf-8")
     else:
         p = Path(summary)
         if not p.is_file():
             raise UserError(f"summary file not found: {summary}")
-        text = p.read_text(encoding="utf-8", errors="replace")
+        data = p.read_bytes()
+    kind = sniff_binary(data)
+    if kind:
+        raise UserError(f"the summary is not text ({kind})")
+    text = decode_payload(data)
     if not text.strip():
         raise UserError("the summary is empty")
+    pipe = st.pipeline(existing=bool(story))
     sources: list[Any] = []
     if story:
         try:
@@ -296,10 +319,12 @@ def check(
         colors = {"supported": "green", "unsupported": "yellow", "contradicted": "red"}
         for i, v in enumerate(report.verdicts, start=1):
             console.print(
-                f"[bold]{i}.[/] [{colors[v.label]}]{v.label}[/] ({v.score:.2f}) {v.sentence}", highlight=False
+                f"[bold]{i}.[/] [{colors[v.label]}]{v.label}[/] ({v.score:.2f}) {esc(v.sentence)}", highlight=False
             )
             for ev in v.evidence[:1]:
-                console.print(f"     evidence [{ev.outlet or '?'}]: {ev.text}", style="dim", highlight=False)
+                console.print(
+                    f"     evidence [{ev.outlet or '?'}]: {ev.text}", style="dim", highlight=False, markup=False
+                )
         n_ok = sum(v.label == "supported" for v in report.verdicts)
         console.print(f"summary score {report.score:.2f}: {n_ok}/{len(report.verdicts)} sentences supported")
     if strict and report.unsupported:
@@ -332,13 +357,15 @@ def demo(
     for col in ("story", "outlets", "headline"):
         table.add_column(col, overflow="fold")
     for row in result["table"]:
-        table.add_row(row["id"], str(row["outlets"]), row["headline"])
+        table.add_row(*_plain(row["id"], str(row["outlets"]), row["headline"]))
     console.print(table)
-    console.print(f"site written to [bold]{result['out']}[/] (open index.html); store: {result['db']}")
+    console.print(
+        f"site written to [bold]{esc(str(result['out']))}[/] (open index.html); store: {esc(str(result['db']))}"
+    )
     if result["skipped"]:
         err.print(
             f"[yellow]warning:[/] {result['skipped']} corpus file(s) skipped; the bundled corpus should "
-            f"ingest whole (first: {result['skipped_reasons'][0]})"
+            f"ingest whole (first: {esc(str(result['skipped_reasons'][0]))})"
         )
 
 
@@ -414,7 +441,7 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (UserError, ConfigError, StoreError, FileNotFoundError, PermissionError) as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False)
+        err.print(f"[red]error:[/] {esc(str(exc))}", highlight=False)
         sys.exit(2)
     except KeyboardInterrupt as exc:
         _say_interrupted(exc)
@@ -426,7 +453,7 @@ def main(argv: list[str] | None = None) -> None:
         if type(exc).__name__ == "Abort":  # click turns Ctrl-C into Abort
             _say_interrupted(exc.__cause__ or exc.__context__)
             sys.exit(130)
-        err.print(f"[red]error:[/] {type(exc).__name__}: {exc} (run with -v for details)", highlight=False)
+        err.print(f"[red]error:[/] {type(exc).__name__}: {esc(str(exc))} (run with -v for details)", highlight=False)
         if logging.getLogger().isEnabledFor(logging.INFO):
             raise
         sys.exit(1)

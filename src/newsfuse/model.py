@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "IngestReport",
     "VerdictLabel",
     "text_hash",
+    "instant",
 ]
 
 VerdictLabel = Literal["supported", "unsupported", "contradicted"]
@@ -40,6 +42,20 @@ VerdictLabel = Literal["supported", "unsupported", "contradicted"]
 def text_hash(text: str) -> str:
     """Stable hex digest of a text (used for content hashes and cache keys)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def instant(value: str | None) -> datetime | None:
+    """An ISO 8601 date or date-time as an aware UTC datetime (naive means UTC, a plain date is its
+    midnight); None for empty or unreadable text. Stored times keep the offset the outlet gave
+    ("23:10-05:00"), so they are compared through this, never as strings."""
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        dt = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+    except ValueError:
+        return None
+    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 class _Serde:
@@ -325,7 +341,8 @@ class IngestReport(_Serde):
     unchanged: int = 0  # already stored (idempotent re-ingest)
     duplicates: int = 0  # stored but linked to a canonical copy
     skipped: list[tuple[str, str]] = field(default_factory=list)
-    article_ids: list[str] = field(default_factory=list)
+    article_ids: list[str] = field(default_factory=list)  # stored by this run
+    existing_ids: list[str] = field(default_factory=list)  # inputs found stored already (the unchanged)
 
     def skip(self, location: str, reason: str) -> None:
         self.skipped.append((location, reason))

@@ -18,7 +18,7 @@ from typing import Any
 
 from .config import Settings, load_settings
 from .dedupe import Deduper
-from .model import Article, Brief, CheckReport, IngestReport, RawDocument, Story, text_hash
+from .model import Article, Brief, CheckReport, IngestReport, RawDocument, Story, instant, text_hash
 from .store import ArticleQuery, Repository, open_repository
 
 __all__ = ["Pipeline", "NotFound", "SourceUnreadable", "EMBED_MODEL"]
@@ -245,8 +245,15 @@ class Pipeline:
                 log.debug("traceback of the failed extraction", exc_info=True)
                 continue
             article.fetched_at = article.fetched_at or _now()
-            if article.id in pending_ids or self.repo.has_article(article.id) or self._stored_under_text_id(article):
+            if article.id in pending_ids or self.repo.has_article(article.id):
                 report.unchanged += 1
+                report.existing_ids.append(article.id)
+                continue
+            if self._stored_under_text_id(article):
+                from .extract import text_article_id
+
+                report.unchanged += 1
+                report.existing_ids.append(text_article_id(article.text))
                 continue
             pending_ids.add(article.id)
             batch.append((article, item))
@@ -262,12 +269,13 @@ class Pipeline:
         """:meth:`_commit_batch`, with the report's counts put back when the batch does not commit (an
         error, or Ctrl-C), so the report counts what is stored; after Ctrl-C the ``KeyboardInterrupt``
         carries it as ``.report`` (see :meth:`_run`)."""
-        saved = (report.stored, report.duplicates, report.unchanged, len(report.article_ids))
+        saved = (report.stored, report.duplicates, report.unchanged, len(report.article_ids), len(report.existing_ids))
         try:
             self._commit_batch(batch, report, state)
         except BaseException:
             report.stored, report.duplicates, report.unchanged = saved[:3]
             del report.article_ids[saved[3] :]
+            del report.existing_ids[saved[4] :]
             raise
 
     def _commit_batch(self, batch: list[tuple[Article, RawDocument]], report: IngestReport, state: _WriteState) -> None:
@@ -292,6 +300,7 @@ class Pipeline:
                 state.deduper, state.clusterer, state.generation = fresh.deduper, fresh.clusterer, fresh.generation
                 kept = [(a, r) for a, r in batch if not self.repo.has_article(a.id)]
                 report.unchanged += len(batch) - len(kept)
+                report.existing_ids += [a.id for a, _ in batch if self.repo.has_article(a.id)]
                 batch = kept
             deduper, clusterer = state.deduper, state.clusterer
             canon: list[Article] = []
@@ -330,6 +339,7 @@ class Pipeline:
                         self.repo.put_signature(article.id, sigs[article.id])
                 else:
                     report.unchanged += 1
+                    report.existing_ids.append(article.id)
             for article, vec in zip(canon, vectors, strict=True):
                 self.repo.put_embedding(article.id, EMBED_MODEL, vec)
             for src, into in merges:
@@ -379,8 +389,12 @@ class Pipeline:
         if not members:
             return
         old = self.repo.get_story(story_id)
-        dates = sorted(a.published or a.fetched_at or "" for a in members)
-        dates = [d for d in dates if d]
+        # by instant, not by string ("23:10-05:00" is after "01:00+00:00" the next day); the fetch time
+        # stands in only when no article is dated, or one undated article would make an old story new
+        dates = sorted((t, a.published) for a in members if (t := instant(a.published)))
+        if not dates:
+            dates = sorted((t, a.fetched_at) for a in members if (t := instant(a.fetched_at)))
+        dates = [d for _, d in dates]
         story = Story(
             id=story_id,
             article_ids=[a.id for a in members],

@@ -14,7 +14,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape as esc
 from rich.table import Table
+from rich.text import Text
 
 __all__ = ["feeds_app", "watch_command"]
 
@@ -44,7 +46,7 @@ def _pipeline(ctx: typer.Context) -> Any:
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/] {message}")
+    err.print(f"[red]error:[/] {esc(message)}")
     return typer.Exit(code)
 
 
@@ -84,7 +86,7 @@ def add_command(
             found = discover_feeds(res.payload, res.final_url) if "html" in res.mime else []
             if not found:
                 raise _fail(f"{url} is not a feed and links to none (use --no-check to add it anyway)")
-            console.print(f"{url} is a page; it links to the feed {found[0]}")
+            console.print(f"{url} is a page; it links to the feed {found[0]}", markup=False)
             url = found[0]
             try:
                 res = fetcher.fetch(url)
@@ -95,9 +97,9 @@ def add_command(
         if title is None:
             title = feed_info(res.payload).get("title") or None
     if pipe.repo.add_feed(url, title):
-        console.print(f"added {url}" + (f" ({title})" if title else ""))
+        console.print(f"added {url}" + (f" ({title})" if title else ""), markup=False)
     else:
-        console.print(f"already listed: {url}")
+        console.print(f"already listed: {url}", markup=False)
 
 
 @feeds_app.command("list")
@@ -120,7 +122,7 @@ def list_command(
         status = f.last_status or "never polled"
         if f.error:
             status += f": {f.error}"
-        table.add_row(f.url, f.title or "", f.last_checked or "", status)
+        table.add_row(*(Text(c) for c in (f.url, f.title or "", f.last_checked or "", status)))
     console.print(table)
 
 
@@ -129,7 +131,7 @@ def remove_command(ctx: typer.Context, url: Annotated[str, typer.Argument(help="
     """Remove a feed from the list (its stored articles stay)."""
     if not _pipeline(ctx).repo.remove_feed(url.strip()):
         raise _fail(f"not in the feed list: {url} (see 'newsfuse feeds list')")
-    console.print(f"removed {url.strip()}")
+    console.print(f"removed {url.strip()}", markup=False)
 
 
 @feeds_app.command("import")
@@ -165,9 +167,9 @@ def import_command(
     with pipe.repo.transaction():
         for feed in feeds:
             added += bool(pipe.repo.add_feed(feed.url, feed.title))
-    console.print(f"imported {added} new feed(s) from {source} ({len(feeds) - added} already listed)")
+    console.print(f"imported {added} new feed(s) from {source} ({len(feeds) - added} already listed)", markup=False)
     for where, why in left_out:
-        console.print(f"  [yellow]left out[/] {where}: {why}")
+        console.print(f"  [yellow]left out[/] {esc(where)}: {esc(why)}")
 
 
 @feeds_app.command("export")
@@ -188,7 +190,7 @@ def export_command(
         dest.write_bytes(data)
     except OSError as exc:
         raise _fail(f"cannot write {dest}: {exc.strerror or exc}") from None
-    console.print(f"wrote {len(feeds)} feed(s) to {dest}")
+    console.print(f"wrote {len(feeds)} feed(s) to {dest}", markup=False)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -235,7 +237,7 @@ def watch_command(
 
     def on_feed(i: int, n: int, record: Any) -> None:
         if live:
-            status.update(f"round {done + 1}: polling {i}/{n} {record.title or record.url}")
+            status.update(f"round {done + 1}: polling {i}/{n} {esc(record.title or record.url)}")
 
     def on_round(rr: Any) -> None:
         nonlocal done
@@ -246,7 +248,7 @@ def watch_command(
         console.print(_round_line(rr, interval))
         for poll in rr.polls:
             if poll.status in ("error", "partial"):
-                console.print(f"  [yellow]{poll.status}[/] {poll.url}: {poll.error}")
+                console.print(f"  [yellow]{poll.status}[/] {esc(poll.url)}: {esc(str(poll.error))}")
 
     def wait(seconds: float, next_round: int) -> None:
         import time

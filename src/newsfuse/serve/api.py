@@ -517,7 +517,8 @@ async def add_article(request: Request, body: ArticleIn, svc: Service) -> Any:
         reasons = "; ".join(r for _, r in report.skipped) or "nothing readable"
         raise ApiError(422, "not_an_article", f"nothing was stored: {reasons}")
     root = root_of(request.scope)
-    stored = svc.repo.get_articles(report.article_ids)
+    # a repeated post answers with the article it already stored, so the client learns its id
+    stored = svc.repo.get_articles(list(dict.fromkeys(report.article_ids + report.existing_ids)))
     return _json(
         {"report": report.to_dict(), "articles": [article_summary(a, root) for a in stored]},
         201 if report.stored else 200,

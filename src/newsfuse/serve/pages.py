@@ -478,7 +478,11 @@ def logout(request: Request) -> Response:
 async def _form(request: Request, max_fields: int) -> dict[str, str]:
     """An urlencoded form body (first value of each field); parsed here, no multipart dependency."""
     raw = (await request.body()).decode("utf-8", "replace")
-    return {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True, max_num_fields=max_fields).items()}
+    try:
+        fields = parse_qs(raw, keep_blank_values=True, max_num_fields=max_fields)
+    except ValueError:  # more fields than the form has
+        raise ApiError(400, "bad_request", f"the form has at most {max_fields} fields") from None
+    return {k: v[0] for k, v in fields.items()}
 
 
 def _safe_next(value: str | None) -> str:

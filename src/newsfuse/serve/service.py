@@ -18,11 +18,11 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..config import Settings
-from ..model import Article, Brief, CheckReport, IngestReport, RawDocument, Story, text_hash
+from ..model import Article, Brief, CheckReport, IngestReport, RawDocument, Story, instant, text_hash
 from ..store import ArticleQuery
 from .security import ApiError
 
@@ -41,27 +41,29 @@ __all__ = [
 log = logging.getLogger("newsfuse.serve")
 
 _FAILURE_TTL_S = 300.0
+_PLAIN_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_NEVER = datetime.min.replace(tzinfo=UTC)
 
 
-def parse_time(value: str | None) -> datetime | None:
-    """ISO 8601 date or date-time -> aware datetime (naive means UTC); ``None`` for empty or unreadable."""
-    if not value:
-        return None
-    text = value.strip()
-    try:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
-    except ValueError:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+def _when(article: Article) -> datetime:
+    """When an article appeared, for ordering: its publication time, else when it was fetched."""
+    return instant(article.published) or instant(article.fetched_at) or _NEVER
+
+
+parse_time = instant  # ISO 8601 date or date-time -> aware UTC datetime; None for empty or unreadable
 
 
 def parse_filter_time(name: str, value: str | None) -> datetime | None:
-    """Like ``parse_time`` for a user-supplied filter: unreadable input is a 400, not a silent no-op."""
+    """Like ``parse_time`` for a user-supplied filter: unreadable input is a 400, not a silent no-op.
+    ``until`` given as a plain date means the end of that day: ``until=2026-03-02`` keeps a story first
+    seen on the afternoon of March 2."""
     if value is None or not value.strip():
         return None
     dt = parse_time(value)
     if dt is None:
         raise ApiError(400, "bad_request", f"{name}: {value!r} is not an ISO 8601 date or date-time (e.g. 2024-05-01)")
+    if name == "until" and _PLAIN_DATE.fullmatch(value.strip()):
+        dt += timedelta(days=1, microseconds=-1)
     return dt
 
 
@@ -217,7 +219,7 @@ class NewsService:
 
     def story_articles(self, story_id: str, include_duplicates: bool = True) -> list[Article]:
         arts = self.repo.list_articles(ArticleQuery(story_id=story_id, include_duplicates=include_duplicates))
-        return sorted(arts, key=lambda a: (a.published or a.fetched_at or "", a.outlet))
+        return sorted(arts, key=lambda a: (_when(a), a.outlet))
 
     def list_stories(
         self, flt: StoryFilter, limit: int, offset: int, stories: Sequence[Story] | None = None
@@ -234,6 +236,8 @@ class NewsService:
         outlet = flt.outlet.strip().lower() if flt.outlet else None
         terms = _norm(flt.q).split() if flt.q else []
         entity = _norm(flt.entity) if flt.entity else ""
+        if (flt.q and flt.q.strip() and not terms) or (flt.entity and flt.entity.strip() and not entity):
+            return [], 0  # a search with no word in it ("🔥", "---") matches nothing; it is not "no filter"
         for story, last in zip(stories, times, strict=True):
             first = parse_time(story.first_seen) or last
             if flt.since and (last is None or last < flt.since):

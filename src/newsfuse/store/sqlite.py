@@ -217,7 +217,8 @@ class SQLiteRepository(Repository):
         sql = f"SELECT {_ARTICLE_COLUMNS} FROM articles"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY COALESCE(published, created_at), rowid"
+        # julianday() reads an ISO time's offset, so "23:10-05:00" sorts after "01:00+00:00" of that day
+        sql += " ORDER BY julianday(COALESCE(published, created_at)), rowid"
         if q.limit is not None:
             sql += " LIMIT ? OFFSET ?"
             params += [q.limit, q.offset]
@@ -320,7 +321,7 @@ class SQLiteRepository(Repository):
         sql = "SELECT * FROM stories"
         if not include_merged:
             sql += " WHERE status != 'merged'"
-        sql += " ORDER BY json_array_length(outlets) DESC, last_seen DESC, id"
+        sql += " ORDER BY json_array_length(outlets) DESC, julianday(last_seen) DESC, id"
         params: list[object] = []
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
