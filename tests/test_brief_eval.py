@@ -75,10 +75,10 @@ def test_evaluate_reports_all_systems(tmp_path):
     for name, metrics in systems.items():
         for key, value in metrics.items():
             assert 0.0 <= value <= 1.0, (name, key, value)
-    assert {"rouge1", "rouge2", "rougeL", "headline_rouge1", "headline_rouge2", "headline_rougeL"} <= set(
+    assert {"rouge1", "rouge2", "rouge_l", "headline_rouge1", "headline_rouge2", "headline_rouge_l"} <= set(
         systems["newsfuse"]
     )
-    assert set(systems["central_title"]) == {"headline_rouge1", "headline_rouge2", "headline_rougeL"}
+    assert set(systems["central_title"]) == {"headline_rouge1", "headline_rouge2", "headline_rouge_l"}
     # the oracle is an upper bound for ROUGE-2 among the extractive systems here
     assert systems["oracle"]["rouge2"] >= max(m.get("rouge2", 0) for n, m in systems.items() if n != "oracle") - 1e-9
 
@@ -93,3 +93,17 @@ def test_command_json(tmp_path, monkeypatch):
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
     assert data["n"] == 1 and "newsfuse" in data["systems"]
+
+
+def test_load_neus_skips_blank_stories_and_reads_line_ends_only(tmp_path, capsys):
+    """Found in review: a blank story line crashed the evaluation (argmax of an empty sequence), a
+    trailing blank line in one file made the two files "differ in length", and U+2028 inside a text
+    split one story in two."""
+    src, tgt = tmp_path / "s.source", tmp_path / "s.target"
+    story = "TITLE=> Ferry resumes ARTICLE=> The island ferry runs again,\u2028the operator said."
+    src.write_text(f"{story}\n\n{story}\n", encoding="utf-8")
+    tgt.write_text("TITLE=> A ARTICLE=> Ferry back.\nTITLE=> B ARTICLE=> x\nTITLE=> C ARTICLE=> Ferry again.\n\n")
+    data = load_neus(src, tgt)
+    assert [ref[0] for _parts, ref in data] == ["A", "C"]
+    assert "\u2028" in data[0][0][0][1]
+    assert "left out 1 line" in capsys.readouterr().err

@@ -107,3 +107,31 @@ def test_roundup_batch4_shares_no_story_with_the_first_three():
     assert {x["story"] for x in first}.isdisjoint({x["story"] for x in fourth})
     assert len({x["sha"] for x in fourth}) == len(fourth) == 105
     assert {x["label"] for x in fourth} == {0, 1}
+
+
+def test_labels_and_fields_of_other_shapes_are_read_or_left_out_never_guessed(tmp_path, capsys):
+    """Found in review: a -1 ("unsure") label crashed the run (and counted as consistent before that), a
+    row without a label raised KeyError, FactCC-style CORRECT/INCORRECT read as no label at all, rows
+    whose document field was named differently from the first row's raised KeyError, and a BOM failed."""
+    from newsfuse.eval.check import pairs_from_items
+
+    doc = "The council approved the budget on Monday."
+    items = [
+        {"article": doc, "summary": "a", "label": "CORRECT"},
+        {"article": doc, "summary": "b", "label": "incorrect"},
+        {"document": doc, "claim": "c", "label": True},
+        {"article": doc, "summary": "d", "label": 1.0},
+        {"article": doc, "summary": "e", "label": -1},
+        {"article": doc, "summary": "f", "label": 2},
+        {"article": doc, "summary": "g", "label": 0.67},
+        {"article": doc, "summary": "h"},
+        {"article": None, "summary": "i", "label": 0},
+        {"article": doc, "summary": "j", "label": "0"},
+    ]
+    pairs = pairs_from_items(items, "mixed")
+    assert [(p.summary, p.label) for p in pairs] == [("a", 1), ("b", 0), ("c", 1), ("d", 1), ("j", 0)]
+    err = capsys.readouterr().err
+    assert "left out 5 of 10 items" in err and "label -1" in err
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(items[:2]).encode())
+    assert [p.label for p in load_pairs(path)] == [1, 0]

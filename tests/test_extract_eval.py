@@ -42,12 +42,13 @@ def test_eval_command_json_shape_on_three_pages():
     result = CliRunner().invoke(app, [str(BENCH), "--json", "--limit", "3"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {"task", "dataset", "n", "systems"}
+    assert set(data) == {"task", "dataset", "n", "systems", "info"}
     assert data["task"] == "extract" and data["n"] == 3
     assert data["dataset"] == "scrapinghub_article_extraction_benchmark"
     assert {"newsfuse", "trafilatura"} <= set(data["systems"])
-    for metrics in data["systems"].values():
+    for name, metrics in data["systems"].items():
         for key in ("precision", "recall", "f1", "token_f1", "accuracy", "empty"):
             assert 0.0 <= metrics[key] <= 1.0
-        assert metrics["pages_per_s"] > 0
+        assert all(0.0 <= v <= 1.0 for v in metrics.values())  # speeds are under "info"
+        assert data["info"][name]["pages_per_s"] > 0
     assert data["systems"]["newsfuse"]["f1"] > 0.8

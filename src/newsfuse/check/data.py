@@ -70,7 +70,7 @@ def read_items(path: str | Path) -> list[dict[str, Any]]:
     """A JSON list, a JSON object of items (values), or JSON Lines."""
     p = Path(path)
     opener = gzip.open if p.suffix == ".gz" else open
-    with opener(p, "rt", encoding="utf-8") as fh:
+    with opener(p, "rt", encoding="utf-8-sig") as fh:  # a byte-order mark is tolerated
         text = fh.read()
     stripped = text.lstrip()
     if stripped.startswith("["):

@@ -17,6 +17,8 @@ each with its threshold tuned once on FRANK valid (stored in ``check/weights/che
 from __future__ import annotations
 
 import json
+import sys
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -32,15 +34,67 @@ _SUM_FIELDS = ("summary", "claim", "hypothesis")
 _LABEL_FIELDS = ("label_consistent", "label", "consistent")
 
 
-def _pick(item: dict[str, Any], given: str | None, options: Sequence[str], what: str) -> str:
+# label words of the consistency sets (FactCC's CORRECT/INCORRECT, yes/no votes, NLI-style names)
+_LABEL_WORDS = {
+    **dict.fromkeys(("1", "true", "yes", "correct", "consistent", "faithful", "factual", "supported", "entailment"), 1),
+    **dict.fromkeys(
+        (
+            "0",
+            "false",
+            "no",
+            "incorrect",
+            "inconsistent",
+            "unfaithful",
+            "hallucinated",
+            "nonfactual",
+            "non-factual",
+            "not_factual",
+            "unsupported",
+            "not_entailment",
+            "contradiction",
+        ),
+        0,
+    ),
+}
+
+
+def _pick(items: Sequence[dict[str, Any]], given: str | None, options: Sequence[str], what: str) -> str:
+    """The field that holds ``what``: the one given (it must appear in some item), else the first of
+    ``options`` that any item has."""
+    keys: dict[str, None] = {}
+    for item in items:
+        keys.update(dict.fromkeys(item))
     if given:
-        if given not in item:
-            raise typer.BadParameter(f"no field {given!r} in the items (fields: {', '.join(item)})")
+        if given not in keys:
+            raise typer.BadParameter(f"no field {given!r} in the items (fields: {', '.join(keys)})")
         return given
     for name in options:
-        if name in item:
+        if name in keys:
             return name
-    raise typer.BadParameter(f"cannot find the {what} field; pass --{what}-field (fields: {', '.join(item)})")
+    raise typer.BadParameter(f"cannot find the {what} field; pass --{what}-field (fields: {', '.join(keys)})")
+
+
+def _first(item: dict[str, Any], options: Sequence[str]) -> Any:
+    """An item's value under the first of ``options`` it has (a file whose rows name fields unevenly)."""
+    return next((item[o] for o in options if o in item), None)
+
+
+def _label(value: Any) -> int | None:
+    """1 (consistent), 0, or None for a value that is not a binary label (missing, -1 for "unsure",
+    a score on another scale, a share of votes): such items are left out, never guessed."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int | float):
+        return int(value) if value in (0, 1) else None
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _LABEL_WORDS:
+            return _LABEL_WORDS[text]
+        try:
+            return _label(float(text))
+        except ValueError:
+            return None
+    return None
 
 
 def load_pairs(
@@ -73,18 +127,27 @@ def pairs_from_items(
     fields found as the command finds them, items without a numeric label skipped."""
     from newsfuse.check.data import Pair, fix_glued_sentences
 
+    items = [x for x in items if isinstance(x, dict)]
     if not items:
         return []
-    d = _pick(items[0], doc_field, _DOC_FIELDS, "doc")
-    s = _pick(items[0], summary_field, _SUM_FIELDS, "summary")
-    lab = _pick(items[0], label_field, _LABEL_FIELDS, "label")
+    d = _pick(items, doc_field, _DOC_FIELDS, "doc")
+    s = _pick(items, summary_field, _SUM_FIELDS, "summary")
+    lab = _pick(items, label_field, _LABEL_FIELDS, "label")
     pairs = []
+    left_out: Counter[str] = Counter()
     for x in items:
-        try:
-            y = int(float(x[lab]))
-        except (TypeError, ValueError):
-            continue
-        pairs.append(Pair(fix_glued_sentences(str(x[d])), str(x[s]), y, name, {}))
+        y = _label(x.get(lab) if lab in x or label_field else _first(x, _LABEL_FIELDS))
+        doc = x.get(d) if d in x or doc_field else _first(x, _DOC_FIELDS)
+        summ = x.get(s) if s in x or summary_field else _first(x, _SUM_FIELDS)
+        if y is None:
+            left_out[f"label {x.get(lab)!r}"[:40]] += 1
+        elif not isinstance(doc, str) or not isinstance(summ, str):
+            left_out[f"no {d if not isinstance(doc, str) else s} text"] += 1
+        else:
+            pairs.append(Pair(fix_glued_sentences(doc), summ, y, name, {}))
+    if left_out:
+        seen = ", ".join(f"{why} x{n}" for why, n in left_out.most_common(5))
+        print(f"left out {sum(left_out.values())} of {len(items)} items ({seen})", file=sys.stderr)
     return pairs
 
 
@@ -211,7 +274,7 @@ def command(
         raise typer.BadParameter(f"file not found: {file}")
     pairs = load_pairs(file, doc_field, summary_field, label_field, split, limit)
     if not pairs:
-        raise typer.BadParameter("no labelled items in the file")
+        raise typer.BadParameter("no items with a document, a summary and a 0/1 label in the file")
     from newsfuse.check import Checker
     from newsfuse.embed import get_encoder
 

@@ -10,6 +10,7 @@ MiniLM vectors are computed once, cached on disk, and shared by every system tha
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import math
@@ -26,6 +27,7 @@ import numpy as np
 import typer
 
 from ..model import Article
+from . import split_info
 
 __all__ = [
     "command",
@@ -114,11 +116,22 @@ def load_jsonl_docs(
     """
     arts: list[Article] = []
     gold: list[str] = []
-    with open(path, encoding="utf-8") as fh:
-        for i, line in enumerate(fh):
+    seen: Counter[str] = Counter()
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8-sig") as fh:  # a byte-order mark is tolerated
+        for i, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
-            d = json.loads(line)
+            try:
+                d = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{i}: not a JSON object per line ({exc.msg})") from None
+            if not isinstance(d, dict):
+                raise ValueError(f"{path}:{i}: not a JSON object per line")
+            if gold_field not in d or d[gold_field] in (None, ""):
+                raise ValueError(f"{path}:{i}: no gold label in field {gold_field!r} (fields: {', '.join(d)})")
+            if text_field not in d:
+                raise ValueError(f"{path}:{i}: no text in field {text_field!r} (fields: {', '.join(d)})")
             raw = d.get(text_field)
             url = None
             if isinstance(raw, list):
@@ -135,6 +148,9 @@ def load_jsonl_docs(
                 if not title:
                     title = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0][:200]
             doc_id = str(d.get("doc_name") or d.get("id") or i)
+            seen[doc_id] += 1
+            if seen[doc_id] > 1:  # a repeated id would be read as the first copy's story
+                doc_id = f"{doc_id}#{seen[doc_id]}"
             arts.append(
                 Article(
                     id=doc_id,
@@ -281,7 +297,7 @@ def _scores(gold: Sequence[str], pred: Sequence[Any], seconds: float) -> dict[st
         "bcubed_f1": round(f, 4),
         "pairwise_f1": round(pf, 4),
         "n_clusters": len(set(pred)),
-        "docs_per_s": round(len(gold) / seconds, 1) if seconds > 0 else float("inf"),
+        "docs_per_s": round(len(gold) / max(seconds, 1e-9), 1),
     }
 
 
@@ -333,6 +349,8 @@ def evaluate(
     from ..cluster.features import embedding_text
 
     articles, gold = load_jsonl_docs(file, text_field=text_field, gold_field=gold_field)
+    if not articles:
+        raise ValueError(f"no documents in {file}")
     order = list(range(len(articles)))
     random.Random(seed).shuffle(order)
     if limit:
@@ -340,15 +358,19 @@ def evaluate(
     articles = [articles[i] for i in order]
     gold = [gold[i] for i in order]
     vectors = cached_encode([embedding_text(a) for a in articles])
-    systems = run_systems(articles, gold, vectors, baselines=baselines)
+    systems, info = split_info(run_systems(articles, gold, vectors, baselines=baselines), _INFO)
     return {
         "task": "cluster",
-        "dataset": str(file),
+        "dataset": Path(file).name.split(".")[0],
         "n": len(articles),
         "seed": seed,
         "gold_clusters": len(set(gold)),
         "systems": systems,
+        "info": info,
     }
+
+
+_INFO = ("n_clusters", "docs_per_s")  # a count and a speed: reported under "info", not as metrics
 
 
 def command(
@@ -362,7 +384,10 @@ def command(
     """Cluster a document set as one stream and score it (BCubed, pairwise F1) beside baselines."""
     if not Path(file).is_file():
         raise typer.BadParameter(f"no such file: {file}")
-    result = evaluate(Path(file), seed=seed, text_field=text_field, gold_field=gold_field, limit=limit)
+    try:
+        result = evaluate(Path(file), seed=seed, text_field=text_field, gold_field=gold_field, limit=limit)
+    except ValueError as exc:  # a file of another shape: say where, in one line
+        raise typer.BadParameter(str(exc)) from None
     if json_out:
         typer.echo(json.dumps(result))
         return
@@ -384,6 +409,7 @@ def command(
     for label in cols.values():
         table.add_column(label, justify="right", no_wrap=True)
     for name, m in result["systems"].items():
-        cells = [f"{m[c]:.3f}" if c not in ("n_clusters", "docs_per_s") else f"{m[c]:g}" for c in cols]
+        m = {**m, **result["info"].get(name, {})}
+        cells = [f"{m[c]:.3f}" if c not in _INFO else f"{m[c]:g}" for c in cols]
         table.add_row(name, *cells)
     Console().print(table)

@@ -39,6 +39,7 @@ import gzip
 import json
 import re
 import statistics
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -46,6 +47,8 @@ from pathlib import Path
 from typing import Any
 
 import typer
+
+from . import split_info
 
 __all__ = ["command", "evaluate", "page_counts", "aggregate", "load_benchmark", "DEFAULT_DIR"]
 
@@ -88,14 +91,28 @@ def aggregate(counts: list[tuple[int, int, int]]) -> dict[str, float]:
 # -- data -----------------------------------------------------------------------------------------
 def load_benchmark(directory: Path, limit: int | None = None) -> list[tuple[str, bytes, dict[str, Any]]]:
     """``[(page id, html bytes, truth)]`` in sorted id order (the first ``limit`` pages)."""
-    truth = json.loads((directory / "ground-truth.json").read_text(encoding="utf-8"))
+    truth = json.loads((directory / "ground-truth.json").read_text(encoding="utf-8-sig"))
     pages = []
+    missing = 0
+    no_body = 0
     for key in sorted(truth):
-        path = directory / "html" / f"{key}.html.gz"
-        if path.is_file():
-            pages.append((key, gzip.decompress(path.read_bytes()), truth[key]))
+        if not isinstance(truth[key], dict) or not isinstance(truth[key].get("articleBody"), str):
+            no_body += 1  # no gold text to score against
+            continue
+        packed, plain = directory / "html" / f"{key}.html.gz", directory / "html" / f"{key}.html"
+        if packed.is_file():
+            pages.append((key, gzip.decompress(packed.read_bytes()), truth[key]))
+        elif plain.is_file():
+            pages.append((key, plain.read_bytes(), truth[key]))
+        else:
+            missing += 1
         if limit is not None and len(pages) >= limit:
             break
+    if missing or no_body:
+        print(
+            f"left out {missing} truth entries with no html/<id>.html(.gz) page and {no_body} with no articleBody",
+            file=sys.stderr,
+        )
     return pages
 
 
@@ -178,10 +195,11 @@ def evaluate(directory: Path = DEFAULT_DIR, limit: int | None = None, variants: 
             out = systems[name](payload, html, truth.get("url"))
             seconds[name] += time.perf_counter() - start
             outputs[name].append(out)
-    result: dict[str, Any] = {"task": "extract", "dataset": DATASET, "n": len(pages), "systems": {}}
+    dataset = DATASET if directory == DEFAULT_DIR else directory.name
+    result: dict[str, Any] = {"task": "extract", "dataset": dataset, "n": len(pages), "systems": {}}
     for name in names:
         preds = outputs[name]
-        truths = [t.get("articleBody", "") for _k, _p, t in pages]
+        truths = [str(t.get("articleBody") or "") for _k, _p, t in pages]
         shingle = aggregate([page_counts(t, p, 4) for t, p in zip(truths, preds, strict=True)])
         token = aggregate([page_counts(t, p, 1) for t, p in zip(truths, preds, strict=True)])
         exact = [float(_TOKEN.findall(t) == _TOKEN.findall(p)) for t, p in zip(truths, preds, strict=True)]
@@ -197,6 +215,7 @@ def evaluate(directory: Path = DEFAULT_DIR, limit: int | None = None, variants: 
     base = result["systems"]["trafilatura"]["pages_per_s"]
     ours = result["systems"]["newsfuse"]
     ours["speed_vs_trafilatura"] = round(ours["pages_per_s"] / base, 3) if base else 0.0
+    result["systems"], result["info"] = split_info(result["systems"], ("pages_per_s", "speed_vs_trafilatura"))
     return result
 
 
@@ -226,6 +245,7 @@ def command(
     for col in cols:
         table.add_column(col, justify="right")
     for name, metrics in result["systems"].items():
+        metrics = {**metrics, **result["info"].get(name, {})}
         table.add_row(name, *(f"{metrics[c]:.1f}" if c == "pages_per_s" else f"{metrics[c]:.4f}" for c in cols))
     console.print(table)
-    console.print(f"newsfuse speed / trafilatura speed: {result['systems']['newsfuse']['speed_vs_trafilatura']}")
+    console.print(f"newsfuse speed / trafilatura speed: {result['info']['newsfuse']['speed_vs_trafilatura']}")

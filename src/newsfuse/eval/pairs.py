@@ -51,19 +51,27 @@ def load_pairs(files: list[Path]) -> list[tuple[Article, Article, float]]:
     out: list[tuple[Article, Article, float]] = []
     seen: set[str] = set()
     for f in files:
-        with open(f, encoding="utf-8", newline="") as fh:
-            for row in csv.DictReader(fh):
+        with open(f, encoding="utf-8-sig", newline="") as fh:  # a byte-order mark is tolerated
+            head = fh.readline()
+            fh.seek(0)
+            delimiter = "\t" if head.count("\t") > head.count(",") else ","
+            for row in csv.DictReader(fh, delimiter=delimiter):
                 pid = str(row.get("pair_id", ""))
                 if re.search(r"[A-Za-z]", pid) or pid in seen:
                     continue
-                if row.get("lang1") != "en" or row.get("lang2") != "en":
+                # the HFL layout names the languages lang1/lang2, the official one url1_lang/url2_lang
+                langs = (row.get("lang1") or row.get("url1_lang"), row.get("lang2") or row.get("url2_lang"))
+                if langs != ("en", "en"):
                     continue
                 try:
                     overall = float(row["Overall"])
-                except (KeyError, ValueError):
+                except (KeyError, TypeError, ValueError):
+                    continue
+                text1, text2 = row.get("text1"), row.get("text2")
+                if not text1 or not text2:
                     continue
                 seen.add(pid)
-                out.append((_article(pid, "1", row["text1"]), _article(pid, "2", row["text2"]), overall))
+                out.append((_article(pid, "1", text1), _article(pid, "2", text2), overall))
     return out
 
 
@@ -82,6 +90,11 @@ def evaluate(files: list[Path], limit: int | None = None) -> dict[str, Any]:
     pairs = load_pairs(files)
     if limit:
         pairs = pairs[:limit]
+    if len(pairs) < 2:
+        raise ValueError(
+            f"{len(pairs)} usable pairs: the files need pair_id, lang1/lang2 (or url1_lang/url2_lang), "
+            "text1, text2 and Overall columns, with en-en pairs"
+        )
     arts = [a for p in pairs for a in p[:2]]
     vecs = cached_encode([embedding_text(a) for a in arts])
     oc = OnlineClusterer()
@@ -100,16 +113,15 @@ def evaluate(files: list[Path], limit: int | None = None) -> dict[str, Any]:
     n = len(pairs)
     return {
         "task": "pairs",
-        "dataset": ",".join(str(f) for f in files),
+        "dataset": ",".join(Path(f).stem for f in files),
         "n": n,
         "target": "negated Overall (1 = very similar ... 4 = dissimilar), so higher r is better",
         "systems": {
             "newsfuse": {
                 "pearson": round(pearson(ours, sim), 4),
                 "pearson_logit": round(pearson(logits, sim), 4),
-                "n": n,
             },
-            "cosine": {"pearson": round(pearson(cos, sim), 4), "n": n},
+            "cosine": {"pearson": round(pearson(cos, sim), 4)},
         },
     }
 
@@ -124,7 +136,10 @@ def command(
     for f in files:
         if not Path(f).is_file():
             raise typer.BadParameter(f"no such file: {f}")
-    result = evaluate([Path(f) for f in files], limit=limit)
+    try:
+        result = evaluate([Path(f) for f in files], limit=limit)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
     if json_out:
         typer.echo(json.dumps(result))
         return

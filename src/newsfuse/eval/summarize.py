@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import pickle
 import re
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -53,17 +54,32 @@ def load_neus(
     source: Path, target: Path, limit: int | None = None
 ) -> list[tuple[list[tuple[str, str]], tuple[str, str]]]:
     """[(articles as (title, text), (reference title, reference text))], line-aligned."""
-    src = source.read_text(encoding="utf-8").splitlines()
-    tgt = target.read_text(encoding="utf-8").splitlines()
+    src, tgt = _lines(source), _lines(target)
     if len(src) != len(tgt):
         raise typer.BadParameter(f"{source} has {len(src)} lines but {target} has {len(tgt)}")
     out = []
+    blank = 0
     for s, t in zip(src, tgt, strict=True):
         parts = [_parse_part(p) for p in s.split(NEUS_SEP) if p.strip()]
+        parts = [(title, text) for title, text in parts if text or title]
+        if not parts or not t.strip():  # a story with no article or no reference cannot be scored
+            blank += 1
+            continue
         out.append((parts, _parse_part(t)))
         if limit and len(out) >= limit:
             break
+    if blank:
+        print(f"left out {blank} line(s) with no article or no reference summary", file=sys.stderr)
     return out
+
+
+def _lines(path: Path) -> list[str]:
+    """A line-aligned file's lines: split at line ends only (not at U+2028 or U+0085, which
+    ``str.splitlines`` also takes), with a byte-order mark and the blank lines at the end dropped."""
+    lines = path.read_text(encoding="utf-8-sig").replace("\r\n", "\n").split("\n")
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return lines
 
 
 def neus_articles(parts: list[tuple[str, str]], prefix: str) -> list:
@@ -113,7 +129,7 @@ class DiskCachedEncoder:
 def rouge_scores(scorer, reference: str, sentences: list[str]) -> dict[str, float]:  # noqa: ANN001
     pred = "\n".join(s.strip() for s in sentences if s.strip())
     sc = scorer.score(reference, pred)
-    return {"rouge1": sc["rouge1"].fmeasure, "rouge2": sc["rouge2"].fmeasure, "rougeL": sc["rougeL"].fmeasure}
+    return {"rouge1": sc["rouge1"].fmeasure, "rouge2": sc["rouge2"].fmeasure, "rouge_l": sc["rougeL"].fmeasure}
 
 
 class _Tokenizer:
@@ -333,7 +349,7 @@ def command(
     from rich.table import Table
 
     table = Table(title=f"summarize on {result['dataset']} (n={result['n']}), ROUGE F1 x100")
-    cols = ["rouge1", "rouge2", "rougeL", "headline_rouge1", "headline_rouge2", "headline_rougeL"]
+    cols = ["rouge1", "rouge2", "rouge_l", "headline_rouge1", "headline_rouge2", "headline_rouge_l"]
     table.add_column("system")
     for c in cols:
         table.add_column(c.replace("headline_", "head "), justify="right")
