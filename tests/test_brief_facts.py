@@ -319,3 +319,10 @@ def test_framing_terms_are_not_contractions_or_bland_words():
     terms = _terms("I'm sure we'll still get the union deal signed this week, things are going well.")
     assert "union" in terms and "union deal" in terms
     assert not {"i'm", "we'll", "get", "still", "things", "going", "week"} & set(" ".join(terms).split())
+
+
+def test_hyphenated_number_words_are_one_number():
+    """Found in review: "Twenty-three" read as 20 (with "three" as what it counts), so 23 against 25 dead
+    was not shown as a conflict."""
+    assert [(f.value, f.noun) for f in find_figures("Twenty-three miners were killed.")] == [(23.0, "miners")]
+    assert [f.value for f in find_figures("forty-two homes and twenty people")] == [42.0, 20.0]

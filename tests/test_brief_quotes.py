@@ -151,3 +151,30 @@ def test_narrative_after_a_paragraph_break_is_not_part_of_the_quotation():
         "We will appeal this ruling in every court.",
         "nobody expected that outcome",
     ]
+
+
+def test_a_surname_is_the_person_named_before_the_quotation_not_the_last_one_in_the_article():
+    """Found in review: '"...," Henning said' became the defendant's wife, named later in the article."""
+    text = (
+        "Former minister Karl Henning went on trial on Monday.\n"
+        '"I never took a single cent from anyone," Henning said.\n'
+        "His wife, Petra Henning, sat in the front row."
+    )
+    assert _quotes(text, ["Karl Henning", "Petra Henning"]) == [
+        ("I never took a single cent from anyone", "Karl Henning")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        ('"The building needs repairs we cannot afford," according to board chair Ruth Adeyemi.', "Ruth Adeyemi"),
+        (
+            '"The jury will decide on evidence, not headlines," according to the presiding judge, Maria Lenz.',
+            "Maria Lenz",
+        ),
+    ],
+)
+def test_according_to_after_the_quotation_names_the_speaker(text, speaker):
+    people = [speaker]
+    assert [s for _q, s in _quotes(text, people)] == [speaker]

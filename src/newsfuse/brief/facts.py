@@ -70,8 +70,11 @@ _NUMWORDS = {
     "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "dozen": 12, "dozens": 24,
 }  # fmt: skip
 _SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "m": 1e6, "bn": 1e9, "k": 1e3}
+_TENS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
+_UNITS = "one|two|three|four|five|six|seven|eight|nine"
 _NUM = re.compile(
     r"(?P<cur>[$€£¥])?\s?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|"
+    + rf"(?:{_TENS})-(?:{_UNITS})\b|"  # "Twenty-three": one number, not 20 and a stray "three"
     + "|".join(sorted(_NUMWORDS, key=len, reverse=True))
     + r")(?:\s?(?P<scale>thousand|million|billion|trillion|bn|m|k)\b)?(?P<pct>\s?(?:%|percent|per cent))?",
     re.I,
@@ -161,7 +164,10 @@ def find_figures(text: str) -> list[Figure]:
         ):
             continue
         low = raw.lower()
-        if low in _NUMWORDS:
+        if "-" in low:
+            tens, units = low.split("-")
+            value = float(_NUMWORDS[tens] + _NUMWORDS[units])
+        elif low in _NUMWORDS:
             if low == "one":
                 continue
             value = float(_NUMWORDS[low])

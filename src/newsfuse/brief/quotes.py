@@ -47,6 +47,9 @@ _AFTER = [
     re.compile(rf"^\s*,?\s*{_SAY}\s+(?:{_NAME}\s+)?{_DESCRIPTOR}{{1,3}}(?P<who>{_NAME})"),
     re.compile(rf"^\s*,?\s*{_SAY}\s+(?P<who>{_NAME}(?:,\s+(?:a|an|the)\s[^,.]+)?|{_ROLE})"),
     re.compile(rf"^\s*,?\s*(?P<who>{_NAME}|{_ROLE}|he|she|they)\s+{_SAY}\b"),
+    # '"...," according to the presiding judge, Maria Lenz' / 'according to board chair Ruth Adeyemi'
+    re.compile(rf"^\s*,?\s*according to\s+(?:the|a|an)\s+(?:[\w’'-]+\s+){{0,3}}?[\w’'-]+,\s+(?P<who>{_NAME})"),
+    re.compile(rf"^\s*,?\s*according to\s+(?:{_NAME}\s+)?{_DESCRIPTOR}{{0,3}}(?P<who>{_NAME})"),
 ]
 _BEFORE = [
     re.compile(
@@ -177,9 +180,12 @@ def find_quotes(article: Article, sentences: list[Sentence], persons: list[tuple
             if inside:
                 speaker = max(inside, key=len)
             # prefer the full name of a person mentioned by surname ("Hegseth" -> "Pete Hegseth")
-            full = [n for _, n in persons if n != speaker and n.endswith(" " + speaker)]
+            # the latest such name before the quote, else the first after it: "Karl Henning ... 'I never
+            # took a cent,' Henning said ... his wife, Petra Henning" is Karl's quote
+            full = [(o, n) for o, n in persons if n != speaker and n.endswith(" " + speaker)]
             if full:
-                speaker = full[-1]
+                earlier = [n for o, n in full if o < qs]
+                speaker = earlier[-1] if earlier else min(full)[1]
         body = body.rstrip(",")
         if speaker:
             said.append((qs, speaker))
