@@ -52,7 +52,7 @@ def instant(value: str | None) -> datetime | None:
         return None
     text = value.strip()
     try:
-        dt = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+        dt = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
     except ValueError:
         return None
     return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC)

@@ -132,18 +132,18 @@ class Pipeline:
         dd.load((aid, hashes[aid], sig) for aid, sig in self.repo.iter_signatures() if aid in hashes)
         return dd
 
-    def _stored_under_text_id(self, article: Article) -> bool:
-        """An article with no URL that a store made before ids included the outlet holds under its text's
-        id alone (``text_article_id(text)``): the same outlet's copy is already stored."""
+    def _stored_under_text_id(self, article: Article) -> str | None:
+        """The id under which a store made before ids included the outlet holds this article with no URL
+        (``text_article_id(text)``, its text's id alone), when that is the same outlet's copy; else None."""
         from .extract import text_article_id
 
         if article.canonical_url:
-            return False
+            return None
         old_id = text_article_id(article.text)
         if old_id == article.id:
-            return False
+            return None
         old = self.repo.get_article(old_id)
-        return old is not None and old.outlet == article.outlet
+        return old_id if old is not None and old.outlet == article.outlet else None
 
     def _bump_generation(self) -> bytes:
         """Mark the store as changed for other writers (call inside a write transaction)."""
@@ -249,11 +249,9 @@ class Pipeline:
                 report.unchanged += 1
                 report.existing_ids.append(article.id)
                 continue
-            if self._stored_under_text_id(article):
-                from .extract import text_article_id
-
+            if old_id := self._stored_under_text_id(article):
                 report.unchanged += 1
-                report.existing_ids.append(text_article_id(article.text))
+                report.existing_ids.append(old_id)
                 continue
             pending_ids.add(article.id)
             batch.append((article, item))
@@ -298,10 +296,10 @@ class Pipeline:
                 log.info("the store changed under this ingest (another writer); reloading its state")
                 fresh = self._load_write_state()
                 state.deduper, state.clusterer, state.generation = fresh.deduper, fresh.clusterer, fresh.generation
-                kept = [(a, r) for a, r in batch if not self.repo.has_article(a.id)]
-                report.unchanged += len(batch) - len(kept)
-                report.existing_ids += [a.id for a, _ in batch if self.repo.has_article(a.id)]
-                batch = kept
+                stored = [a.id for a, _ in batch if self.repo.has_article(a.id)]
+                report.unchanged += len(stored)
+                report.existing_ids += stored
+                batch = [(a, r) for a, r in batch if a.id not in stored]
             deduper, clusterer = state.deduper, state.clusterer
             canon: list[Article] = []
             for article, _raw in batch:

@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-from ..model import Article
+from ..model import Article, instant
 
 __all__ = [
     "ArticleSignals",
@@ -170,19 +169,9 @@ def numbers(text: str) -> tuple[set[str], set[int]]:
 
 
 def parse_time(value: str | None) -> float | None:
-    """ISO 8601 timestamp -> hours since the epoch (UTC), or None when missing/unreadable."""
-    if not value:
-        return None
-    text = value.strip()
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    try:
-        dt = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.timestamp() / 3600.0
+    """ISO 8601 timestamp -> hours since the epoch (UTC), or None when missing/unreadable (``instant``)."""
+    dt = instant(value)
+    return None if dt is None else dt.timestamp() / 3600.0
 
 
 def _lead(text: str, title: str, limit: int) -> str:

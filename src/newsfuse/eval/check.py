@@ -74,8 +74,11 @@ def _pick(items: Sequence[dict[str, Any]], given: str | None, options: Sequence[
     raise typer.BadParameter(f"cannot find the {what} field; pass --{what}-field (fields: {', '.join(keys)})")
 
 
-def _first(item: dict[str, Any], options: Sequence[str]) -> Any:
-    """An item's value under the first of ``options`` it has (a file whose rows name fields unevenly)."""
+def _value(item: dict[str, Any], given: str | None, options: Sequence[str]) -> Any:
+    """An item's value under the field ``given``, else under the first of ``options`` the item has (a
+    file whose rows name their fields unevenly)."""
+    if given:
+        return item.get(given)
     return next((item[o] for o in options if o in item), None)
 
 
@@ -130,17 +133,20 @@ def pairs_from_items(
     items = [x for x in items if isinstance(x, dict)]
     if not items:
         return []
+    # the fields must exist somewhere (else a clear error); the names serve the messages below
     d = _pick(items, doc_field, _DOC_FIELDS, "doc")
     s = _pick(items, summary_field, _SUM_FIELDS, "summary")
-    lab = _pick(items, label_field, _LABEL_FIELDS, "label")
+    _pick(items, label_field, _LABEL_FIELDS, "label")
     pairs = []
     left_out: Counter[str] = Counter()
     for x in items:
-        y = _label(x.get(lab) if lab in x or label_field else _first(x, _LABEL_FIELDS))
-        doc = x.get(d) if d in x or doc_field else _first(x, _DOC_FIELDS)
-        summ = x.get(s) if s in x or summary_field else _first(x, _SUM_FIELDS)
+        # _pick's field is the first of the options that any row has, so a row that has it finds it first
+        raw_label = _value(x, label_field, _LABEL_FIELDS)
+        y = _label(raw_label)
+        doc = _value(x, doc_field, _DOC_FIELDS)
+        summ = _value(x, summary_field, _SUM_FIELDS)
         if y is None:
-            left_out[f"label {x.get(lab)!r}"[:40]] += 1
+            left_out[f"label {raw_label!r}"[:40]] += 1
         elif not isinstance(doc, str) or not isinstance(summ, str):
             left_out[f"no {d if not isinstance(doc, str) else s} text"] += 1
         else:

@@ -50,13 +50,7 @@ def _iter_one(
     elif "://" in item:
         yield Skipped(item[:200], "unsupported URL scheme (only http and https are fetched)")
     else:
-        try:
-            path = Path(item)
-            path.exists()  # an over-long or otherwise impossible name fails here, not mid-read
-        except (OSError, ValueError) as exc:
-            yield Skipped(item[:200], f"not a usable path: {exc.strerror if isinstance(exc, OSError) else exc}")
-            return
-        yield from iter_path(path, settings)
+        yield from iter_path(Path(item), settings)
 
 
 def _guarded(item: str, docs: Iterator[RawDocument | Skipped]) -> Iterator[RawDocument | Skipped]:

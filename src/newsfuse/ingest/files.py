@@ -98,7 +98,12 @@ def _jsonl_lines(data: bytes) -> list[str]:
 
 
 def iter_path(path: Path, settings: Settings) -> Iterator[RawDocument | Skipped]:
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except (OSError, ValueError) as exc:  # a name too long for the file system, a NUL byte
+        yield Skipped(str(path)[:200], f"not a usable path: {exc.strerror if isinstance(exc, OSError) else exc}")
+        return
+    if not exists:
         yield Skipped(str(path), "no such file or folder")
         return
     if path.is_dir():
